@@ -1,0 +1,104 @@
+# exim-greylist: see README. Targets: all deps check demo bench fuzz install clean
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+B       ?= build
+SAN     ?=
+SO      ?= module/greylist.so
+ADMIN   ?= tools/greylist-admin
+
+WARN    = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Werror
+ifeq ($(SAN),1)
+OPT     = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+          -fno-sanitize-recover=undefined
+else
+OPT     = -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+endif
+CFLAGS  ?=
+CFLAGS  += -std=c11 -D_GNU_SOURCE -fPIC $(OPT) $(WARN)
+LDFLAGS += $(if $(filter 1,$(SAN)),-fsanitize=address$(comma)undefined)
+comma   := ,
+LIBS    = -lcidr -lgdbm
+
+CORE_SRC = $(wildcard module/core/*.c)
+CORE_HDR = $(wildcard module/core/*.h)
+CORE_OBJ = $(CORE_SRC:module/core/%.c=$(B)/core/%.o)
+CORE_LIB = $(B)/libglcore.a
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+# Packages needed to build, test and demo (see README).
+DEB_PKGS = gcc make libc6-dev exim4-daemon-heavy exim4-dev libcidr-dev \
+           libgdbm-dev libjansson-dev libcmocka-dev swaks
+
+.PHONY: all deps check check-deps demo bench fuzz install clean units
+
+all: $(SO) $(ADMIN)
+
+$(B)/core/%.o: module/core/%.c $(CORE_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(CORE_LIB): $(CORE_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+# The module exports only greylist(); -z now makes a missing Exim symbol
+# fail at dlopen() rather than at the first RCPT. Exim's own symbols
+# (log_write, string_copy_function) resolve against the exim binary.
+$(SO): module/greylist.c $(CORE_LIB) $(CORE_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fvisibility=hidden -isystem /usr/include/exim4 -shared \
+	  -Wl,-z,now -Wl,-z,relro -Wl,--exclude-libs,ALL -o $@ module/greylist.c $(CORE_LIB) \
+	  $(LDFLAGS) $(LIBS)
+
+$(ADMIN): tools/greylist-admin.c $(CORE_LIB) $(CORE_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ tools/greylist-admin.c $(CORE_LIB) $(LDFLAGS) \
+	  $(LIBS) -ljansson
+
+$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(CORE_LIB) $(CORE_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Wno-unused-parameter -o $@ $< $(CORE_LIB) $(LDFLAGS) \
+	  $(LIBS) -lcmocka
+
+units: $(UNIT_BIN)
+
+deps:
+	@sh tests/deps.sh install $(DEB_PKGS)
+
+check-deps:
+	@sh tests/deps.sh check $(DEB_PKGS) || $(MAKE) deps
+
+# Builds twice (plain, and with AddressSanitizer and UBSan) and runs the
+# whole suite against each; the last line is "N passed, N failed".
+check: check-deps
+	$(MAKE) all units
+	$(MAKE) B=build/san SAN=1 SO=build/san/greylist.so \
+	  ADMIN=build/san/greylist-admin build/san/greylist.so \
+	  build/san/greylist-admin units
+	@sh tests/run.sh
+
+demo: check-deps all
+	@sh tests/demo.sh
+
+bench:
+	@echo "make bench: not written yet (see NEWS)"; exit 1
+
+fuzz:
+	@echo "make fuzz: not written yet (see NEWS)"; exit 1
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib/exim4 $(DESTDIR)$(PREFIX)/sbin \
+	  $(DESTDIR)$(PREFIX)/share/exim-greylist \
+	  $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)/etc/cron.d
+	install -m 0644 $(SO) $(DESTDIR)$(PREFIX)/lib/exim4/greylist.so
+	install -m 0755 $(ADMIN) $(DESTDIR)$(PREFIX)/sbin/greylist-admin
+	install -m 0644 exim-conf-snippets/* $(DESTDIR)$(PREFIX)/share/exim-greylist/
+	install -m 0644 doc/greylist-admin.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	sed 's,@SBIN@,$(PREFIX)/sbin,' doc/greylist.cron > \
+	  $(DESTDIR)/etc/cron.d/exim-greylist
+	chmod 0644 $(DESTDIR)/etc/cron.d/exim-greylist
+
+clean:
+	rm -rf build $(SO) $(ADMIN)

@@ -1,0 +1,65 @@
+/*
+ * config.h - the module's configuration file.
+ *
+ * gl_config_load() reads "key = value" lines ('#' comments, blank lines
+ * ignored), fills every key with its default first, checks each value and
+ * loads the whitelist files the configuration names. On any error it
+ * returns -1 with err naming the file, the line and the key; cfg is then
+ * left empty (safe to gl_config_free()). The caller owns cfg and frees it
+ * with gl_config_free().
+ *
+ * gl_parse_duration() is shared with the whitelist and the admin tool.
+ */
+#ifndef GL_CONFIG_H
+#define GL_CONFIG_H
+
+#include <limits.h>
+
+#include "gl.h"
+
+struct gl_whitelist;
+
+enum gl_on_error { GL_ON_ERROR_ACCEPT, GL_ON_ERROR_DEFER };
+enum gl_log { GL_LOG_NONE, GL_LOG_DEFER, GL_LOG_ALL };
+enum gl_backend { GL_BACKEND_GDBM, GL_BACKEND_REDIS };
+
+#define GL_DEFAULT_CONFIG "/etc/exim4/greylist.conf"
+#define GL_MAX_WHITELIST_FILES 32
+
+typedef struct gl_config {
+	char path[PATH_MAX];            /* the file this came from */
+	char database[PATH_MAX];
+	gl_time delay;                  /* seconds */
+	gl_time retry_window;
+	gl_time pass_lifetime;
+	int ipv4_prefix;
+	int ipv6_prefix;
+	int nwhitelist_files;
+	char whitelist_files[GL_MAX_WHITELIST_FILES][PATH_MAX];
+	enum gl_on_error on_error;
+	int sender_normalize;           /* 0 or 1 */
+	int match_pools;                /* 0 or 1 */
+	unsigned auto_whitelist_clients;
+	enum gl_log log;
+	enum gl_backend backend;
+	char redis[PATH_MAX];
+	char redis_prefix[128];
+	long redis_timeout_ms;
+	long lock_timeout_ms;           /* longest wait for the database lock */
+	struct gl_whitelist *whitelist; /* entries of the whitelist files */
+} gl_config;
+
+/* Sets every key to its default; no whitelist. */
+void gl_config_defaults(gl_config *cfg);
+
+int gl_config_load(const char *path, gl_config *cfg, gl_err *err) GL_WUR;
+void gl_config_free(gl_config *cfg);
+
+/*
+ * Parses a duration: whole seconds, or a number followed by s, m, h, d or
+ * w; with allow_ms also "ms". The result is in milliseconds. Returns 0, or
+ * -1 for anything else (empty, sign, overflow past ten years, junk).
+ */
+int gl_parse_duration(const char *s, int allow_ms, int64_t *ms_r) GL_WUR;
+
+#endif

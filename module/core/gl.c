@@ -1,0 +1,47 @@
+/* gl.c - error, copy and printable helpers shared by the core. */
+#include "gl.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int gl_fail(gl_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL) {
+		va_start(ap, fmt);
+		(void)vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+const char *gl_printable(char *dst, size_t dstsz, const char *src)
+{
+	size_t i, n;
+
+	if (dstsz == 0)
+		return dst;
+	if (src == NULL)
+		src = "(null)";
+	n = strlen(src);
+	for (i = 0; i < n && i + 1 < dstsz; i++) {
+		unsigned char c = (unsigned char)src[i];
+		dst[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	dst[i] = '\0';
+	if (i < n && dstsz > 4)
+		memcpy(dst + dstsz - 4, "...", 4);
+	return dst;
+}
+
+int gl_copy(char *dst, size_t dstsz, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (dstsz == 0 || n >= dstsz)
+		return -1;
+	memcpy(dst, src, n + 1);
+	return 0;
+}

@@ -1,0 +1,46 @@
+/*
+ * gl.h - definitions every core module shares.
+ *
+ * The core never logs, never exits and never reads the clock: each
+ * function that can fail fills a gl_err that its caller reports (the
+ * Exim glue through Exim's log, greylist-admin on stderr), and each
+ * function that needs the time takes it as a parameter.
+ *
+ * Limits on untrusted input are fixed here. Longer input is rejected,
+ * never silently truncated.
+ */
+#ifndef GL_H
+#define GL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GL_ADDR_MAX   2048 /* one mail address, bytes, without the NUL */
+#define GL_CLIENT_MAX 256  /* client part of a key ("192.0.2.0/24", a pool) */
+#define GL_KEY_MAX    (2 + GL_CLIENT_MAX + 2 * GL_ADDR_MAX + 3)
+#define GL_VALUE_MAX  4096 /* largest stored value the core accepts */
+#define GL_ERR_MAX    512
+
+#define GL_WUR __attribute__((warn_unused_result))
+#define GL_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+typedef int64_t gl_time; /* Unix seconds; always passed in */
+
+typedef struct gl_err {
+	char msg[GL_ERR_MAX];
+} gl_err;
+
+/* Sets err (when not NULL) and returns -1, so "return gl_fail(...)". */
+int gl_fail(gl_err *err, const char *fmt, ...) GL_PRINTF(2, 3);
+
+/*
+ * Copies src into dst (size dstsz) replacing bytes that are not
+ * printable ASCII with '?', cutting at dstsz-1 with a trailing "...".
+ * For putting untrusted text into log lines and error messages.
+ */
+const char *gl_printable(char *dst, size_t dstsz, const char *src);
+
+/* strlcpy with a truncation check: 0 on success, -1 when src did not fit. */
+int gl_copy(char *dst, size_t dstsz, const char *src) GL_WUR;
+
+#endif

@@ -1,0 +1,72 @@
+/* record.c - encoding and strict decoding of triplet records. */
+#include "record.h"
+
+#include <string.h>
+
+static void put64(unsigned char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+void gl_record_encode(const gl_record *r, unsigned char out[GL_RECORD_SIZE])
+{
+	out[0] = 'G';
+	out[1] = GL_RECORD_VERSION;
+	out[2] = (unsigned char)r->state;
+	out[3] = 0;
+	out[4] = (unsigned char)r->attempts;
+	out[5] = (unsigned char)(r->attempts >> 8);
+	out[6] = (unsigned char)(r->attempts >> 16);
+	out[7] = (unsigned char)(r->attempts >> 24);
+	put64(out + 8, (uint64_t)r->first_seen);
+	put64(out + 16, (uint64_t)r->last_seen);
+	put64(out + 24, (uint64_t)r->passed_at);
+}
+
+int gl_record_decode(const void *buf, size_t len, gl_record *r_r, gl_err *err)
+{
+	const unsigned char *p = buf;
+	gl_record r;
+
+	if (len != GL_RECORD_SIZE)
+		return gl_fail(err, "record of %zu bytes, want %d", len,
+			       GL_RECORD_SIZE);
+	if (p[0] != 'G')
+		return gl_fail(err, "record without magic byte");
+	if (p[1] != GL_RECORD_VERSION)
+		return gl_fail(err, "record version %u, want %d", p[1],
+			       GL_RECORD_VERSION);
+	if ((p[2] != GL_PENDING && p[2] != GL_PASSED) || p[3] != 0)
+		return gl_fail(err, "record with bad state %u/%u", p[2], p[3]);
+	r.state = (enum gl_state)p[2];
+	r.attempts = (uint32_t)p[4] | (uint32_t)p[5] << 8 |
+		     (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+	r.first_seen = (gl_time)get64(p + 8);
+	r.last_seen = (gl_time)get64(p + 16);
+	r.passed_at = (gl_time)get64(p + 24);
+	if (r.attempts == 0 || r.first_seen < 0 || r.last_seen < r.first_seen)
+		return gl_fail(err, "record with impossible counts or times");
+	if (r.state == GL_PENDING ? r.passed_at != 0 :
+	    (r.passed_at <= r.first_seen || r.passed_at > r.last_seen))
+		return gl_fail(err, "record with impossible pass time");
+	*r_r = r;
+	return 0;
+}
+
+const char *gl_state_name(enum gl_state s)
+{
+	return s == GL_PASSED ? "passed" : "pending";
+}

@@ -1,0 +1,42 @@
+/*
+ * record.h - the stored value of one triplet.
+ *
+ * Format version 1, 32 bytes, little-endian, written and read byte by
+ * byte (no struct is ever written raw):
+ *   0  'G'            magic
+ *   1  1              version
+ *   2  state          1 pending, 2 passed
+ *   3  0              reserved
+ *   4  attempts       uint32, deliveries tried (>= 1)
+ *   8  first_seen     int64, Unix seconds
+ *  16  last_seen      int64, >= first_seen
+ *  24  passed_at      int64, 0 while pending; first_seen+1.. last_seen
+ *                     once passed
+ * gl_record_decode() accepts exactly this and nothing else (length,
+ * magic, version, state, reserved byte, order of the times): a record it
+ * did not write is an error the caller handles, never a crash.
+ */
+#ifndef GL_RECORD_H
+#define GL_RECORD_H
+
+#include "gl.h"
+
+#define GL_RECORD_SIZE 32
+#define GL_RECORD_VERSION 1
+
+enum gl_state { GL_PENDING = 1, GL_PASSED = 2 };
+
+typedef struct gl_record {
+	enum gl_state state;
+	uint32_t attempts;
+	gl_time first_seen;
+	gl_time last_seen;
+	gl_time passed_at;
+} gl_record;
+
+void gl_record_encode(const gl_record *r, unsigned char out[GL_RECORD_SIZE]);
+int gl_record_decode(const void *buf, size_t len, gl_record *r_r,
+		     gl_err *err) GL_WUR;
+const char *gl_state_name(enum gl_state s);
+
+#endif

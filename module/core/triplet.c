@@ -1,0 +1,199 @@
+/* triplet.c - folding addresses and encoding triplet keys. */
+#include "triplet.h"
+
+#include <ctype.h>
+#include <string.h>
+
+static int has_prefix(const char *s, const char *p)
+{
+	return strncmp(s, p, strlen(p)) == 0;
+}
+
+/* BATV: "prvs=TAG=local", "msprvs1=TAG=local", "btv1==TAG==local". */
+static const char *strip_batv(const char *lp)
+{
+	const char *p;
+
+	if (has_prefix(lp, "prvs=") || has_prefix(lp, "msprvs1=")) {
+		p = strchr(strchr(lp, '=') + 1, '=');
+		if (p != NULL && p[1] != '\0')
+			return p + 1;
+	} else if (has_prefix(lp, "btv1==")) {
+		p = strstr(lp + 6, "==");
+		if (p != NULL && p[2] != '\0')
+			return p + 2;
+	}
+	return lp;
+}
+
+/* Skips n '='-terminated fields; NULL when there are fewer. */
+static const char *skip_fields(const char *p, int n)
+{
+	while (n-- > 0) {
+		p = strchr(p, '=');
+		if (p == NULL)
+			return NULL;
+		p++;
+	}
+	return p;
+}
+
+/*
+ * SRS0=HHH=TT=domain=local -> srs0=domain=local
+ * SRS1=HHH=fwd==HHH=TT=domain=local -> srs1=fwd==domain=local
+ * Writes into out (outsz > strlen(lp)); returns 0 when lp is SRS.
+ */
+static int fold_srs(const char *lp, char *out, size_t outsz)
+{
+	const char *rest, *fwd, *dbl;
+	size_t nfwd;
+
+	if (!(has_prefix(lp, "srs0") || has_prefix(lp, "srs1")) ||
+	    lp[4] == '\0' || strchr("=+-", lp[4]) == NULL)
+		return -1;
+	if (lp[3] == '0') {
+		rest = skip_fields(lp + 5, 2);
+		if (rest == NULL || *rest == '\0' || strlen(rest) + 6 > outsz)
+			return -1;
+		memcpy(out, "srs0=", 5);
+		strcpy(out + 5, rest);
+		return 0;
+	}
+	fwd = skip_fields(lp + 5, 1);
+	dbl = fwd ? strstr(fwd, "==") : NULL;
+	rest = dbl ? skip_fields(dbl + 2, 2) : NULL;
+	if (rest == NULL || *rest == '\0')
+		return -1;
+	nfwd = (size_t)(dbl - fwd);
+	if (nfwd + strlen(rest) + 8 > outsz)
+		return -1;
+	memcpy(out, "srs1=", 5);
+	memcpy(out + 5, fwd, nfwd);
+	memcpy(out + 5 + nfwd, "==", 2);
+	strcpy(out + 7 + nfwd, rest);
+	return 0;
+}
+
+/*
+ * Folds a lower-cased local part lp into out (outsz > strlen(lp)): BATV
+ * and SRS first (their tags hold '+', '-' and digits), then "+extension",
+ * then digit runs.
+ */
+static void fold_local(const char *lp, char *out, size_t outsz)
+{
+	char srs[GL_ADDR_MAX + 8];
+	const char *src = strip_batv(lp), *plus;
+	size_t i, n, o = 0;
+
+	if (fold_srs(src, srs, sizeof srs) == 0)
+		src = srs;
+	n = strlen(src);
+	plus = strchr(src, '+');
+	if (plus != NULL && plus != src)
+		n = (size_t)(plus - src);
+	for (i = 0; i < n && o + 1 < outsz; i++) {
+		if (!isdigit((unsigned char)src[i]))
+			out[o++] = src[i];
+		else if (o == 0 || out[o - 1] != '#')
+			out[o++] = '#';
+	}
+	out[o] = '\0';
+}
+
+static void lower(char *s)
+{
+	for (; *s; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			*s = (char)(*s - 'A' + 'a');
+}
+
+int gl_fold_rcpt(const char *in, char *out, size_t outsz, gl_err *err)
+{
+	if (in == NULL || *in == '\0')
+		return gl_fail(err, "empty recipient address");
+	if (gl_copy(out, outsz, in) < 0)
+		return gl_fail(err, "recipient address longer than %d bytes",
+			       GL_ADDR_MAX);
+	lower(out);
+	return 0;
+}
+
+int gl_fold_sender(const char *in, int normalize, char *out, size_t outsz,
+		   gl_err *err)
+{
+	char lp[GL_ADDR_MAX + 1], folded[GL_ADDR_MAX + 1];
+	const char *at;
+	size_t n;
+
+	if (in == NULL || *in == '\0' || strcmp(in, "<>") == 0)
+		return gl_copy(out, outsz, "<>") < 0 ?
+		       gl_fail(err, "output buffer too small") : 0;
+	if (strlen(in) > GL_ADDR_MAX || gl_copy(out, outsz, in) < 0)
+		return gl_fail(err, "sender address longer than %d bytes",
+			       GL_ADDR_MAX);
+	lower(out);
+	if (!normalize)
+		return 0;
+
+	at = strrchr(out, '@');
+	n = at ? (size_t)(at - out) : strlen(out);
+	memcpy(lp, out, n);
+	lp[n] = '\0';
+	fold_local(lp, folded, sizeof folded);
+	n = strlen(folded);
+	if (n + (at ? strlen(at) : 0) >= outsz)
+		return gl_fail(err, "sender address too long");
+	memmove(out + n, at ? at : "", (at ? strlen(at) : 0) + 1);
+	memcpy(out, folded, n);
+	return 0;
+}
+
+const char *gl_addr_domain(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+
+	return at ? at + 1 : "";
+}
+
+int gl_key_encode(const gl_triplet *t, char *key, size_t keysz)
+{
+	size_t a = strlen(t->client), b = strlen(t->sender), c = strlen(t->rcpt);
+	size_t n = 2 + a + 1 + b + 1 + c;
+
+	if (n > keysz)
+		return -1;
+	key[0] = 't';
+	key[1] = '\0';
+	memcpy(key + 2, t->client, a + 1);
+	memcpy(key + 3 + a, t->sender, b + 1);
+	memcpy(key + 4 + a + b, t->rcpt, c);
+	return (int)n;
+}
+
+/* Copies one NUL-terminated field of at most max bytes; NULL if bad. */
+static const char *field(const char *p, const char *end, char *out,
+			 size_t max, int last)
+{
+	const char *z = memchr(p, '\0', (size_t)(end - p));
+	size_t n = (z ? z : end) - p;
+
+	if ((last && z != NULL) || (!last && z == NULL) || n == 0 || n > max)
+		return NULL;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return last ? end : z + 1;
+}
+
+int gl_key_decode(const char *key, size_t len, gl_triplet *t)
+{
+	const char *p, *end = key + len;
+
+	if (len < 2 || key[0] != 't' || key[1] != '\0')
+		return -1;
+	p = field(key + 2, end, t->client, GL_CLIENT_MAX, 0);
+	if (p != NULL)
+		p = field(p, end, t->sender, GL_ADDR_MAX, 0);
+	if (p != NULL)
+		p = field(p, end, t->rcpt, GL_ADDR_MAX, 1);
+	return p == NULL ? -1 : 0;
+}

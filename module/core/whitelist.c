@@ -1,0 +1,305 @@
+/* whitelist.c - parsing and matching whitelist entries. */
+#include "whitelist.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "addr.h"
+#include "config.h"
+#include "triplet.h"
+
+#define WL_LINE_MAX 4096
+
+void gl_wl_entry_free(gl_wl_entry *e)
+{
+	if (e == NULL)
+		return;
+	free(e->value);
+	free(e->entry);
+	free(e->owner);
+	free(e->comment);
+	free(e->origin);
+	free(e);
+}
+
+void gl_whitelist_free(gl_whitelist *wl)
+{
+	gl_wl_entry *e, *next;
+
+	if (wl == NULL)
+		return;
+	for (e = wl->head; e != NULL; e = next) {
+		next = e->next;
+		gl_wl_entry_free(e);
+	}
+	free(wl);
+}
+
+int gl_parse_expiry(const char *s, gl_time base, gl_time *t_r)
+{
+	int64_t ms;
+	int y, m, d;
+	char tail;
+	struct tm tm;
+
+	if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 &&
+	    strlen(s) == 10 && y >= 1970 && y <= 9999 && m >= 1 && m <= 12 &&
+	    d >= 1 && d <= 31) {
+		memset(&tm, 0, sizeof tm);
+		tm.tm_year = y - 1900;
+		tm.tm_mon = m - 1;
+		tm.tm_mday = d + 1; /* the end of that day */
+		*t_r = (gl_time)timegm(&tm) - 1;
+		return 0;
+	}
+	if (gl_parse_duration(s, 0, &ms) < 0)
+		return -1;
+	*t_r = base + ms / 1000;
+	return 0;
+}
+
+static char *dup_lower(const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+	size_t i;
+
+	if (d == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		d[i] = (char)tolower((unsigned char)s[i]);
+	d[n] = '\0';
+	return d;
+}
+
+static int valid_domain(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 253)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '-' &&
+		    *s != '_')
+			return 0;
+	return 1;
+}
+
+/* Fills e->type, e->value and e->net from the ENTRY word. */
+static int classify(gl_wl_entry *e, const char *w, int normalize, gl_err *err)
+{
+	char buf[GL_ADDR_MAX + 1], p[80];
+
+	if (!strncmp(w, "rcpt:", 5)) {
+		w += 5;
+		e->type = strchr(w, '@') ? GL_WL_RCPT : GL_WL_RCPT_DOMAIN;
+		if (*w == '\0' || (e->type == GL_WL_RCPT_DOMAIN && !valid_domain(w)))
+			return gl_fail(err, "'rcpt:' wants an address or a domain");
+	} else if (!strncmp(w, "host:", 5)) {
+		w += 5;
+		e->type = GL_WL_HOST;
+		if (!valid_domain(w[0] == '*' && w[1] == '.' ? w + 2 : w))
+			return gl_fail(err, "'host:' wants a host name, "
+				       "optionally starting with '*.'");
+	} else if (strchr(w, '@') != NULL || !strcmp(w, "<>")) {
+		e->type = GL_WL_SENDER;
+		if (gl_fold_sender(w, normalize, buf, sizeof buf, err) < 0)
+			return -1;
+		w = buf;
+	} else if (strchr(w, ':') != NULL || strchr(w, '/') != NULL ||
+		   (isdigit((unsigned char)w[strlen(w) - 1]) &&
+		    strspn(w, "0123456789.") == strlen(w))) {
+		e->type = GL_WL_NET;
+		if (gl_net_parse(w, &e->net, err) < 0)
+			return -1;
+	} else if (w[0] == '.' && valid_domain(w + 1)) {
+		e->type = GL_WL_SUBDOMAIN;
+		w++;
+	} else if (valid_domain(w)) {
+		e->type = GL_WL_DOMAIN;
+	} else {
+		return gl_fail(err, "'%s' is not an address, CIDR block, "
+			       "domain, sender, rcpt: or host: entry",
+			       gl_printable(p, sizeof p, w));
+	}
+	e->value = dup_lower(w, strlen(w));
+	return e->value == NULL ? gl_fail(err, "out of memory") : 0;
+}
+
+gl_wl_entry *gl_wl_parse(const char *line, int sender_normalize, gl_time base,
+			 const char *origin, int *blank, gl_err *err)
+{
+	char buf[WL_LINE_MAX + 1], p[80], *s, *tok, *save = NULL, *hash;
+	gl_wl_entry *e;
+
+	*blank = 0;
+	if (gl_copy(buf, sizeof buf, line) < 0) {
+		gl_fail(err, "line longer than %d bytes", WL_LINE_MAX);
+		return NULL;
+	}
+	hash = strchr(buf, '#');
+	s = buf + strspn(buf, " \t\r\n");
+	if (*s == '\0' || s == hash) {
+		*blank = 1;
+		return NULL;
+	}
+	e = calloc(1, sizeof *e);
+	if (e == NULL) {
+		gl_fail(err, "out of memory");
+		return NULL;
+	}
+	if (hash != NULL) {
+		*hash = '\0';
+		tok = hash + 1 + strspn(hash + 1, " \t");
+		tok[strcspn(tok, "\r\n")] = '\0';
+		e->comment = strdup(tok);
+	}
+	for (tok = strtok_r(s, " \t\r\n", &save); tok != NULL;
+	     tok = strtok_r(NULL, " \t\r\n", &save)) {
+		if (e->entry == NULL) {
+			e->entry = strdup(tok);
+			if (e->entry == NULL || classify(e, tok, sender_normalize, err) < 0)
+				goto bad;
+		} else if (!strncmp(tok, "owner=", 6) && tok[6] && !e->owner) {
+			e->owner = strdup(tok + 6);
+		} else if (!strncmp(tok, "expires=", 8) && !e->expires) {
+			if (gl_parse_expiry(tok + 8, base, &e->expires) < 0) {
+				gl_fail(err, "bad expires '%s' (want "
+					"YYYY-MM-DD or a duration)",
+					gl_printable(p, sizeof p, tok + 8));
+				goto bad;
+			}
+		} else {
+			gl_fail(err, "unexpected '%s' after the entry (want "
+				"owner=NAME, expires=WHEN or # comment)",
+				gl_printable(p, sizeof p, tok));
+			goto bad;
+		}
+	}
+	if (e->owner == NULL)
+		e->owner = strdup("");
+	if (e->comment == NULL)
+		e->comment = strdup("");
+	e->origin = strdup(origin);
+	if (e->owner == NULL || e->comment == NULL || e->origin == NULL) {
+		gl_fail(err, "out of memory");
+		goto bad;
+	}
+	return e;
+bad:
+	gl_wl_entry_free(e);
+	return NULL;
+}
+
+int gl_whitelist_load_file(gl_whitelist **wlp, const char *path,
+			   int sender_normalize, gl_err *err)
+{
+	char line[WL_LINE_MAX + 2], origin[PATH_MAX + 16];
+	gl_wl_entry *e, **tail;
+	gl_err why;
+	struct stat st;
+	unsigned lineno = 0;
+	int blank, rc = 0;
+	FILE *fp;
+
+	if (*wlp == NULL) {
+		*wlp = calloc(1, sizeof **wlp);
+		if (*wlp == NULL)
+			return gl_fail(err, "out of memory");
+		(*wlp)->sender_normalize = sender_normalize;
+	}
+	for (tail = &(*wlp)->head; *tail != NULL; tail = &(*tail)->next)
+		;
+	fp = fopen(path, "re");
+	if (fp == NULL)
+		return gl_fail(err, "%s: cannot open whitelist: %s", path,
+			       strerror(errno));
+	if (fstat(fileno(fp), &st) < 0)
+		st.st_mtime = 0;
+	while (rc == 0 && fgets(line, sizeof line, fp) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(fp)) {
+			rc = gl_fail(err, "%s:%u: line longer than %d bytes",
+				     path, lineno, WL_LINE_MAX);
+			break;
+		}
+		snprintf(origin, sizeof origin, "%s:%u", path, lineno);
+		e = gl_wl_parse(line, sender_normalize, (gl_time)st.st_mtime,
+				origin, &blank, &why);
+		if (e != NULL) {
+			*tail = e;
+			tail = &e->next;
+		} else if (!blank) {
+			rc = gl_fail(err, "%s:%u: %s", path, lineno, why.msg);
+		}
+	}
+	if (rc == 0 && ferror(fp))
+		rc = gl_fail(err, "%s: read error", path);
+	fclose(fp);
+	return rc;
+}
+
+/* host matches "name" exactly or "*.name" with one or more labels more. */
+static int host_matches(const char *pat, const char *host)
+{
+	size_t hn, pn;
+
+	if (pat[0] != '*')
+		return strcasecmp(pat, host) == 0;
+	pat += 1; /* ".rest" */
+	hn = strlen(host);
+	pn = strlen(pat);
+	return hn > pn && strcasecmp(host + hn - pn, pat) == 0;
+}
+
+int gl_wl_entry_matches(const gl_wl_entry *e, const gl_wl_query *q,
+			gl_time now)
+{
+	const char *d;
+	size_t dn, vn;
+
+	if (e->expires != 0 && now > e->expires)
+		return 0;
+	switch (e->type) {
+	case GL_WL_NET:
+		return q->ip != NULL && gl_net_contains(&e->net, q->ip);
+	case GL_WL_SENDER:
+		return q->sender != NULL && strcmp(e->value, q->sender) == 0;
+	case GL_WL_DOMAIN:
+	case GL_WL_SUBDOMAIN:
+		if (q->sender == NULL)
+			return 0;
+		d = gl_addr_domain(q->sender);
+		if (strcmp(d, e->value) == 0)
+			return 1;
+		dn = strlen(d);
+		vn = strlen(e->value);
+		return e->type == GL_WL_SUBDOMAIN && dn > vn &&
+		       d[dn - vn - 1] == '.' &&
+		       strcmp(d + dn - vn, e->value) == 0;
+	case GL_WL_RCPT:
+		return q->rcpt != NULL && strcmp(e->value, q->rcpt) == 0;
+	case GL_WL_RCPT_DOMAIN:
+		return q->rcpt != NULL &&
+		       strcmp(e->value, gl_addr_domain(q->rcpt)) == 0;
+	case GL_WL_HOST:
+		return q->host != NULL && *q->host &&
+		       host_matches(e->value, q->host);
+	}
+	return 0;
+}
+
+const gl_wl_entry *gl_whitelist_match(const gl_whitelist *wl,
+				      const gl_wl_query *q, gl_time now)
+{
+	const gl_wl_entry *e;
+
+	if (wl == NULL)
+		return NULL;
+	for (e = wl->head; e != NULL; e = e->next)
+		if (gl_wl_entry_matches(e, q, now))
+			return e;
+	return NULL;
+}

@@ -1,0 +1,75 @@
+/*
+ * whitelist.h - entries that are never greylisted.
+ *
+ * An entry is one line "ENTRY [owner=NAME] [expires=YYYY-MM-DD|DURATION]
+ * [# comment]" where ENTRY is an address or CIDR block (the client), a
+ * domain or ".domain" (the sender's domain; with the dot, subdomains too),
+ * an address (the sender, folded as the configuration folds senders),
+ * "rcpt:ADDRESS" or "rcpt:DOMAIN" (the recipient) or "host:PATTERN" (the
+ * verified host name; a leading "*." stands for one or more labels).
+ * A DURATION in a file counts from the file's modification time; a date
+ * is the end of that day, UTC. An expired entry never matches.
+ *
+ * The list owns its strings; gl_whitelist_free() frees it all.
+ */
+#ifndef GL_WHITELIST_H
+#define GL_WHITELIST_H
+
+#include <libcidr.h>
+
+#include "gl.h"
+
+enum gl_wl_type { GL_WL_NET, GL_WL_DOMAIN, GL_WL_SUBDOMAIN, GL_WL_SENDER,
+		  GL_WL_RCPT, GL_WL_RCPT_DOMAIN, GL_WL_HOST };
+
+typedef struct gl_wl_entry {
+	struct gl_wl_entry *next;
+	enum gl_wl_type type;
+	CIDR net;            /* GL_WL_NET */
+	char *value;         /* folded text to compare (without prefix) */
+	char *entry;         /* the ENTRY as written */
+	char *owner;         /* "" when none */
+	char *comment;       /* "" when none */
+	gl_time expires;     /* 0: never */
+	char *origin;        /* "FILE:LINE" or "database" */
+} gl_wl_entry;
+
+typedef struct gl_whitelist {
+	gl_wl_entry *head;
+	int sender_normalize;
+} gl_whitelist;
+
+/* What a decision is matched against; host is NULL unless verified. */
+typedef struct gl_wl_query {
+	const CIDR *ip;
+	const char *sender;  /* folded */
+	const char *rcpt;    /* folded */
+	const char *host;    /* NULL or a verified host name */
+} gl_wl_query;
+
+/*
+ * Parses one entry line (without newline). base is the time a DURATION
+ * counts from. Returns a new entry, or NULL with err (no file or line in
+ * it: the caller adds them). A comment-only or blank line is not an entry:
+ * *blank is set and NULL returned with no error.
+ */
+gl_wl_entry *gl_wl_parse(const char *line, int sender_normalize, gl_time base,
+			 const char *origin, int *blank, gl_err *err);
+
+/* Appends every entry of a file to *wl (created when NULL). */
+int gl_whitelist_load_file(gl_whitelist **wl, const char *path,
+			   int sender_normalize, gl_err *err) GL_WUR;
+
+/* The first entry that matches q and has not expired at now, or NULL. */
+const gl_wl_entry *gl_whitelist_match(const gl_whitelist *wl,
+				      const gl_wl_query *q, gl_time now);
+int gl_wl_entry_matches(const gl_wl_entry *e, const gl_wl_query *q,
+			gl_time now);
+
+void gl_wl_entry_free(gl_wl_entry *e);
+void gl_whitelist_free(gl_whitelist *wl);
+
+/* Parses "YYYY-MM-DD" (end of that day, UTC) or a DURATION after base. */
+int gl_parse_expiry(const char *s, gl_time base, gl_time *t_r) GL_WUR;
+
+#endif

@@ -1,0 +1,149 @@
+/*
+ * greylist.c - the Exim ${dlfunc} entry point; all logic is in core/.
+ *
+ *   ${dlfunc{greylist.so}{greylist}{CONF}{IP}{SENDER}{RCPT}[{name=value}...]}
+ *
+ * Yields "defer SECONDS REASON" or "accept REASON" and always returns OK:
+ * a failed expansion would make Exim answer 451 whatever on_error says.
+ * The parsed configuration and the store are cached for the life of the
+ * process (Exim keeps the library loaded; one process serves a whole SMTP
+ * connection), and dropped when the process id changes (a fork).
+ */
+#define DLFUNC_IMPL
+#include <local_scan.h>
+
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/decide.h"
+
+static struct {
+	pid_t pid;
+	int loaded;            /* cfg holds a parsed configuration */
+	gl_config cfg;
+	gl_store *st;
+	char failed[GL_ERR_MAX]; /* last configuration error logged */
+	int warned_args;       /* unknown arguments logged already */
+} c;
+
+static void log_main(const char *msg)
+{
+	log_write(0, LOG_MAIN, "greylist: %s", msg);
+}
+
+/* The cached configuration for path, loading it when needed; NULL on error. */
+static const gl_config *config(const char *path)
+{
+	gl_err err;
+
+	if (c.pid != getpid()) {
+		gl_store_close(c.st);
+		c.st = NULL;
+		c.pid = getpid();
+	}
+	if (c.loaded && strcmp(c.cfg.path, path) == 0)
+		return &c.cfg;
+	if (c.loaded) {
+		gl_store_close(c.st);
+		c.st = NULL;
+		gl_config_free(&c.cfg);
+		c.loaded = 0;
+	}
+	if (gl_config_load(path, &c.cfg, &err) < 0) {
+		if (strcmp(err.msg, c.failed) != 0) {
+			log_write(0, LOG_MAIN | LOG_PANIC, "greylist: %s", err.msg);
+			memcpy(c.failed, err.msg, sizeof c.failed);
+		}
+		return NULL;
+	}
+	c.loaded = 1;
+	return &c.cfg;
+}
+
+/* Picks host=, spf= and helo= out of the optional arguments. */
+static void options(int argc, uschar *argv[], gl_request *req)
+{
+	char p[128];
+	int i;
+
+	for (i = 4; i < argc; i++) {
+		const char *a = (const char *)argv[i];
+		const char *v = strchr(a, '=');
+		const char **slot = NULL;
+
+		if (v != NULL && v - a == 4 && !strncmp(a, "host", 4))
+			slot = &req->host;
+		else if (v != NULL && v - a == 3 && !strncmp(a, "spf", 3))
+			slot = &req->spf;
+		else if (v != NULL && v - a == 4 && !strncmp(a, "helo", 4))
+			slot = &req->helo;
+		if (slot != NULL) {
+			*slot = v[1] ? v + 1 : NULL;
+		} else if (!c.warned_args) {
+			c.warned_args = 1;
+			log_write(0, LOG_MAIN | LOG_PANIC, "greylist: unknown "
+				  "argument '%s' ignored (want host=, spf= "
+				  "or helo=)", gl_printable(p, sizeof p, a));
+		}
+	}
+}
+
+static void log_decision(const gl_config *cfg, const gl_request *req,
+			 const gl_result *res, const char *yield)
+{
+	char ip[64], s[256], r[256];
+
+	if (cfg->log == GL_LOG_NONE ||
+	    (cfg->log == GL_LOG_DEFER && res->verdict != GL_DEFER))
+		return;
+	log_write(0, LOG_MAIN, "greylist: %s client=%s ip=%s sender=<%s> "
+		  "rcpt=<%s>%s%s", yield, res->t.client[0] ? res->t.client : "-",
+		  gl_printable(ip, sizeof ip, req->ip),
+		  gl_printable(s, sizeof s, res->t.sender),
+		  gl_printable(r, sizeof r, res->t.rcpt),
+		  res->wl ? " whitelist=" : "", res->wl ? res->wl->origin : "");
+}
+
+__attribute__((visibility("default")))
+int greylist(uschar **yield, int argc, uschar *argv[])
+{
+	static char out[64];
+	const gl_config *cfg = NULL;
+	gl_config fallback;
+	gl_request req;
+	gl_result res;
+	gl_err err;
+
+	memset(&req, 0, sizeof req);
+	if (argc >= 1 && argv[0] != NULL)
+		cfg = config((const char *)argv[0]);
+	if (cfg == NULL) {
+		gl_config_defaults(&fallback);
+		cfg = &fallback;
+	}
+	if (argc < 4) {
+		log_write(0, LOG_MAIN | LOG_PANIC, "greylist: called with %d "
+			  "arguments, want CONF IP SENDER RECIPIENT", argc);
+		gl_error_result(cfg, &res);
+	} else if (cfg == &fallback) {
+		gl_error_result(cfg, &res);
+	} else {
+		req.ip = (const char *)argv[1];
+		req.sender = (const char *)argv[2];
+		req.rcpt = (const char *)argv[3];
+		options(argc, argv, &req);
+		if (c.st == NULL)
+			c.st = gl_store_open(cfg, &err);
+		if (c.st == NULL ||
+		    gl_decide(cfg, c.st, &req, time(NULL), 0, &res, &err) < 0) {
+			gl_error_result(cfg, &res);
+			log_main(err.msg);
+		}
+	}
+	gl_yield(&res, out, sizeof out);
+	if (cfg != &fallback)
+		log_decision(cfg, &req, &res, out);
+	*yield = string_copy((uschar *)out);
+	return OK;
+}

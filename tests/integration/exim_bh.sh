@@ -1,0 +1,59 @@
+#!/bin/sh
+# exim_bh.sh - the snippet and the module through the real Exim, in
+# host-checking (-bh) and expansion (-be) modes, with delay = 2s.
+. "$(dirname "$0")/../lib.sh"
+
+write_gl_conf
+write_exim_conf
+R=user@test.example
+
+bv() { exim_run -C "$T/exim.conf" -bV >"$T/bv.out" 2>&1; }
+check "exim -bV accepts a configuration with the snippet" bv
+
+# The ACL is wired: first contact is deferred with 451 4.7.1.
+r=$(smtp_bh 192.0.2.7 alice@sender.example $R)
+case $r in
+"451 4.7.1 Greylisted: please try again in "[12]" seconds") ok "first contact: $r" ;;
+*) nok "first contact: got '$r'" ;;
+esac
+r=$(smtp_bh 192.0.2.7 alice@sender.example $R)
+case $r in "451 4.7.1 "*) ok "early retry deferred" ;; *) nok "early retry: '$r'" ;; esac
+check "the main log line names the decision" grep -q 'greylist: defer [12] new client=192.0.2.0/24' "$T/bh.err"
+
+# More first contacts, all before the one sleep.
+r=$(smtp_bh 192.0.2.8 '' $R)
+case $r in "451 4.7.1 "*) ok "null sender deferred" ;; *) nok "null sender: '$r'" ;; esac
+r=$(smtp_bh 2001:db8:1:2::5 v6@sender.example $R)
+case $r in "451 4.7.1 "*) ok "IPv6 first contact deferred" ;; *) nok "IPv6: '$r'" ;; esac
+r=$(smtp_bh 10.9.9.9 relay@sender.example $R)
+case $r in 250*) ok "relay_from_hosts client skipped" ;; *) nok "relayed: '$r'" ;; esac
+auth=$(printf '\0joe\0secret' | base64)
+r=$(smtp_bh 198.51.100.1 auth@sender.example $R "$auth")
+case $r in 250*) ok "authenticated client skipped" ;; *) nok "authenticated: '$r'" ;; esac
+y=$(exim_run -C "$T/exim.conf" -be '${dlfunc{GREYLIST_SO}{greylist}{GREYLIST_CONF}{203.0.113.9}{be@sender.example}{be@test.example}}' 2>>"$T/be.err")
+case $y in
+"defer "[12]" new") ok "-be yield for a new triplet: $y" ;;
+*) nok "-be yield for a new triplet: '$y'" ;;
+esac
+
+sleep 3
+
+r=$(smtp_bh 192.0.2.7 alice@sender.example $R)
+case $r in 250*) ok "retry after the delay accepted" ;; *) nok "retry after delay: '$r'" ;; esac
+r=$(smtp_bh 192.0.2.200 alice@sender.example $R)
+case $r in 250*) ok "/24 neighbour shares the pass" ;; *) nok "/24 neighbour: '$r'" ;; esac
+r=$(smtp_bh 192.0.3.7 alice@sender.example $R)
+case $r in "451 4.7.1 "*) ok "address outside the /24 is deferred" ;; *) nok "outside /24: '$r'" ;; esac
+r=$(smtp_bh 192.0.2.9 '' $R)
+case $r in 250*) ok "null sender passes after the delay" ;; *) nok "null sender retry: '$r'" ;; esac
+r=$(smtp_bh 2001:db8:1:2::ffff v6@sender.example $R)
+case $r in 250*) ok "/64 neighbour passes" ;; *) nok "/64 neighbour: '$r'" ;; esac
+r=$(smtp_bh 2001:db8:1:3::5 v6@sender.example $R)
+case $r in "451 4.7.1 "*) ok "other /64 deferred" ;; *) nok "other /64: '$r'" ;; esac
+y=$(exim_run -C "$T/exim.conf" -be '${dlfunc{GREYLIST_SO}{greylist}{GREYLIST_CONF}{203.0.113.9}{be@sender.example}{be@test.example}}' 2>>"$T/be.err")
+check "-be yield after the delay: '$y'" test "$y" = "accept pass"
+
+n=$("$GL_ADMIN" -c "$T/greylist.conf" list --json | grep -c '"state":"passed"')
+check "greylist-admin sees 4 passed triplets (got $n)" test "$n" -eq 4
+check "no panic log" test ! -s "$T/log/paniclog"
+check "no sanitizer report from Exim" sanitizer_clean "$T/bh.err"

@@ -1,0 +1,114 @@
+# lib.sh - helpers for the integration tests (sourced, POSIX sh).
+# Each test makes its own directory under $TMPDIR, prints "ok - ..." or
+# "not ok - ..." lines, and removes what it made when it exits.
+set -u
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+GL_SO=${GL_SO:-$TOP/module/greylist.so}
+GL_ADMIN=${GL_ADMIN:-$TOP/tools/greylist-admin}
+GL_PRELOAD=${GL_PRELOAD:-}
+EXIM=${EXIM:-/usr/sbin/exim4}
+T=$(mktemp -d "${TMPDIR:-/tmp}/gl-it-XXXXXX")
+chmod 0755 "$T"
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $PIDS; do
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+		kill -9 "$p" 2>/dev/null
+	done
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+ok() { echo "ok - $*"; }
+nok() { echo "not ok - $*"; }
+# check DESCRIPTION COMMAND...: ok when the command succeeds.
+check() {
+	d=$1; shift
+	if "$@"; then ok "$d"; else nok "$d"; fi
+}
+
+# Runs exim (with the sanitizer runtime preloaded for a sanitized module).
+exim_run() {
+	if [ -n "$GL_PRELOAD" ]; then
+		env LD_PRELOAD="$GL_PRELOAD" \
+		    ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 "$EXIM" "$@"
+	else
+		"$EXIM" "$@"
+	fi
+}
+
+# write_gl_conf EXTRA-LINES: the module's configuration in $T/greylist.conf.
+write_gl_conf() {
+	mkdir -p "$T/db"
+	{
+		echo "database = $T/db/greylist.gdbm"
+		echo "delay = 2s"
+		echo "log = all"
+		printf '%s\n' "$@"
+	} >"$T/greylist.conf"
+}
+
+# write_exim_conf: a receiving Exim for -bh/-be with the snippet included.
+write_exim_conf() {
+	mkdir -p "$T/spool" "$T/log" "$T/mail"
+	cat >"$T/exim.conf" <<EOC
+GREYLIST_SO = $GL_SO
+GREYLIST_CONF = $T/greylist.conf
+exim_user = root
+exim_group = root
+primary_hostname = mx.test.example
+spool_directory = $T/spool
+log_file_path = $T/log/%slog
+host_lookup =
+rfc1413_hosts =
+tls_advertise_hosts =
+domainlist local_domains = test.example
+hostlist relay_from_hosts = 10.9.9.0/24
+acl_smtp_rcpt = acl_check_rcpt
+
+begin acl
+acl_check_rcpt:
+.include $TOP/exim-conf-snippets/rcpt-acl.conf
+  accept domains = +local_domains
+  deny   message = relay not permitted
+
+begin routers
+local:
+  driver = accept
+  domains = +local_domains
+  transport = mbox
+
+begin transports
+mbox:
+  driver = appendfile
+  file = $T/mail/\$local_part
+
+begin authenticators
+plain:
+  driver = plaintext
+  public_name = PLAIN
+  server_prompts = :
+  server_condition = \${if eq{\$auth3}{secret}}
+  server_set_id = \$auth2
+EOC
+}
+
+# smtp_bh IP FROM RCPT [AUTH]: one SMTP dialogue through exim -bh;
+# prints the server's reply to RCPT (its first line).
+smtp_bh() {
+	{
+		printf 'EHLO client.example\r\n'
+		[ -n "${4:-}" ] && printf 'AUTH PLAIN %s\r\n' "$4"
+		printf 'MAIL FROM:<%s>\r\nRCPT TO:<%s>\r\nQUIT\r\n' "$2" "$3"
+	} | exim_run -C "$T/exim.conf" -bh "$1" 2>>"$T/bh.err" |
+		tr -d '\r' >"$T/bh.out"
+	# Replies: banner, EHLO (multi-line), [AUTH], MAIL, RCPT, QUIT.
+	grep -E '^[0-9]{3} ' "$T/bh.out" | sed -n "$(( ${4:+1} + 4 ))p"
+}
+
+# sanitizer_clean FILE: no report from ASan or UBSan in FILE.
+sanitizer_clean() {
+	! grep -q -E 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' "$1"
+}

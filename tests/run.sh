@@ -1,0 +1,62 @@
+#!/bin/sh
+# run.sh - runs every test against the plain build and the sanitizer build
+# and ends with one line "N passed, N failed". Called by "make check".
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+log=$(mktemp -d "${TMPDIR:-/tmp}/gl-check-XXXXXX")
+pass=0
+fail=0
+
+# count FILE: adds the ok / not ok lines of a TAP-ish output file.
+count() {
+	p=$(grep -c '^ok ' "$1")
+	f=$(grep -c '^not ok ' "$1")
+	pass=$((pass + p))
+	fail=$((fail + f))
+	echo "$2: $p passed, $f failed"
+	[ "$f" -eq 0 ] || grep '^not ok \|^# ' "$1" | sed 's/^/    /' | head -40
+}
+
+# suite NAME BINDIR SO ADMIN [env...]
+suite() {
+	name=$1 bindir=$2 so=$3 admin=$4
+	shift 4
+	for t in "$bindir"/tests/test_*; do
+		[ -x "$t" ] || continue
+		out="$log/$name-$(basename "$t").tap"
+		env "$@" CMOCKA_MESSAGE_OUTPUT=TAP "$t" >"$out" 2>&1
+		rc=$?
+		# A crash before cmocka reports counts as a failure.
+		if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$out"; then
+			echo "not ok - $(basename "$t") exited $rc" >>"$out"
+		fi
+		count "$out" "$name unit $(basename "$t")"
+	done
+	for t in tests/integration/*.sh; do
+		out="$log/$name-$(basename "$t" .sh).tap"
+		env "$@" GL_SO="$top/$so" GL_ADMIN="$top/$admin" \
+			timeout 300 sh "$t" >"$out" 2>&1
+		rc=$?
+		if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$out"; then
+			echo "not ok - $(basename "$t") exited $rc" >>"$out"
+		fi
+		count "$out" "$name $(basename "$t" .sh)"
+	done
+}
+
+suite plain build module/greylist.so tools/greylist-admin
+
+asan=$(gcc -print-file-name=libasan.so)
+suite sanitized build/san build/san/greylist.so build/san/greylist-admin \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	GL_PRELOAD="$asan" GL_SANITIZED=1
+
+if [ "$fail" -eq 0 ]; then
+	rm -rf "$log"
+else
+	echo "test output kept in $log"
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,237 @@
+/* test_config.c - configuration parsing, defaults and error messages. */
+#include "unit.h"
+
+#include "../../module/core/config.h"
+#include "../../module/core/whitelist.h"
+
+static char dir[256];
+
+static int setup(void **state)
+{
+	(void)state;
+	unit_tmpdir(dir, sizeof dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unit_rmdir(dir);
+	return 0;
+}
+
+static void test_defaults(void **state)
+{
+	gl_config c;
+	char path[512];
+	gl_err err;
+
+	unit_write(dir, "empty.conf", "# nothing\n\n", path, sizeof path);
+	assert_int_equal(gl_config_load(path, &c, &err), 0);
+	assert_string_equal(c.database, "/var/spool/exim4/db/greylist.gdbm");
+	assert_int_equal(c.delay, 300);
+	assert_int_equal(c.retry_window, 2 * 86400);
+	assert_int_equal(c.pass_lifetime, 36 * 86400);
+	assert_int_equal(c.ipv4_prefix, 24);
+	assert_int_equal(c.ipv6_prefix, 64);
+	assert_int_equal(c.on_error, GL_ON_ERROR_ACCEPT);
+	assert_int_equal(c.sender_normalize, 1);
+	assert_int_equal(c.match_pools, 1);
+	assert_int_equal(c.auto_whitelist_clients, 5);
+	assert_int_equal(c.log, GL_LOG_DEFER);
+	assert_int_equal(c.backend, GL_BACKEND_GDBM);
+	assert_string_equal(c.redis, "127.0.0.1:6379");
+	assert_string_equal(c.redis_prefix, "greylist:");
+	assert_int_equal(c.redis_timeout_ms, 200);
+	assert_int_equal(c.lock_timeout_ms, 200);
+	assert_null(c.whitelist);
+	gl_config_free(&c);
+	(void)state;
+}
+
+static void test_every_key(void **state)
+{
+	gl_config c;
+	char path[512], wl[512], text[2048];
+	gl_err err;
+
+	unit_write(dir, "wl", "192.0.2.1\n", wl, sizeof wl);
+	snprintf(text, sizeof text,
+		 "database = /tmp/x.gdbm   # trailing comment\n"
+		 "delay=90s\n retry_window = 3h\n\tpass_lifetime = 2w\n"
+		 "ipv4_prefix = 32\nipv6_prefix = 48\nwhitelist = %s\n"
+		 "on_error = defer\nsender_normalize = no\nmatch_pools = off\n"
+		 "auto_whitelist_clients = 0\nlog = all\nbackend = redis\n"
+		 "redis = /run/redis.sock\nredis_prefix = gl:\n"
+		 "redis_timeout = 150ms\nlock_timeout = 1s\n", wl);
+	unit_write(dir, "all.conf", text, path, sizeof path);
+	assert_int_equal(gl_config_load(path, &c, &err), 0);
+	assert_string_equal(c.database, "/tmp/x.gdbm");
+	assert_int_equal(c.delay, 90);
+	assert_int_equal(c.retry_window, 3 * 3600);
+	assert_int_equal(c.pass_lifetime, 14 * 86400);
+	assert_int_equal(c.ipv4_prefix, 32);
+	assert_int_equal(c.ipv6_prefix, 48);
+	assert_int_equal(c.on_error, GL_ON_ERROR_DEFER);
+	assert_int_equal(c.sender_normalize, 0);
+	assert_int_equal(c.match_pools, 0);
+	assert_int_equal(c.auto_whitelist_clients, 0);
+	assert_int_equal(c.log, GL_LOG_ALL);
+	assert_int_equal(c.backend, GL_BACKEND_REDIS);
+	assert_string_equal(c.redis, "/run/redis.sock");
+	assert_string_equal(c.redis_prefix, "gl:");
+	assert_int_equal(c.redis_timeout_ms, 150);
+	assert_int_equal(c.lock_timeout_ms, 1000);
+	assert_non_null(c.whitelist);
+	assert_non_null(c.whitelist->head);
+	assert_string_equal(c.whitelist->head->entry, "192.0.2.1");
+	gl_config_free(&c);
+	(void)state;
+}
+
+static void test_durations(void **state)
+{
+	static const struct {
+		const char *in;
+		int allow_ms;
+		int rc;
+		int64_t ms;
+	} t[] = {
+		{ "0", 0, 0, 0 },          { "1", 0, 0, 1000 },
+		{ "45s", 0, 0, 45000 },    { "5m", 0, 0, 300000 },
+		{ "2h", 0, 0, 7200000 },   { "36d", 0, 0, 36LL * 86400000 },
+		{ "1w", 0, 0, 604800000 }, { "200ms", 1, 0, 200 },
+		{ "200ms", 0, -1, 0 },     { "", 0, -1, 0 },
+		{ "-5", 0, -1, 0 },        { "5x", 0, -1, 0 },
+		{ "m", 0, -1, 0 },         { " 5", 0, -1, 0 },
+		{ "5 m", 0, -1, 0 },       { "1.5h", 0, -1, 0 },
+		{ "99999999999999999999", 0, -1, 0 },
+		{ "600w", 0, -1, 0 },      { "520w", 0, 0, 520LL * 604800000 },
+	};
+	size_t i;
+	int64_t ms;
+
+	for (i = 0; i < N_ELEMS(t); i++) {
+		ms = -7;
+		assert_int_equal(gl_parse_duration(t[i].in, t[i].allow_ms, &ms),
+				 t[i].rc);
+		if (t[i].rc == 0)
+			assert_int_equal(ms, t[i].ms);
+		else
+			assert_int_equal(ms, -7);
+	}
+	(void)state;
+}
+
+/* Each bad file gives an error naming the file, the line and the key. */
+static void test_errors(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *want; /* after "PATH:" */
+	} t[] = {
+		{ "delay = 5m\nfrobnicate = 1\n", "2: unknown key 'frobnicate'" },
+		{ "delay = soon\n", "1: key 'delay': bad value 'soon'" },
+		{ "delay = 0\n", "1: key 'delay': bad value '0'" },
+		{ "\n\nipv4_prefix = 33\n", "3: key 'ipv4_prefix': bad value '33'" },
+		{ "ipv6_prefix = 129\n", "1: key 'ipv6_prefix': bad value '129'" },
+		{ "ipv4_prefix = -1\n", "1: key 'ipv4_prefix': bad value '-1'" },
+		{ "on_error = maybe\n", "1: key 'on_error': bad value 'maybe'" },
+		{ "delay 5m\n", "1: 'delay 5m': not a \"key = value\" line" },
+		{ "delay =\n", "1: key 'delay': empty value" },
+		{ "= 5\n", "1: a line with no key before '='" },
+		{ "log = loud\n", "1: key 'log': bad value 'loud'" },
+		{ "backend = mysql\n", "1: key 'backend': bad value 'mysql'" },
+		{ "database = relative.gdbm\n", "1: key 'database': bad value" },
+		{ "redis_timeout = 20s\n", "1: key 'redis_timeout': bad value" },
+		{ "match_pools = perhaps\n", "1: key 'match_pools': bad value" },
+		{ "auto_whitelist_clients = x\n",
+		  "1: key 'auto_whitelist_clients': bad value 'x'" },
+	};
+	char path[512], want[1024];
+	gl_config c;
+	gl_err err;
+	size_t i;
+
+	for (i = 0; i < N_ELEMS(t); i++) {
+		unit_write(dir, "bad.conf", t[i].text, path, sizeof path);
+		memset(&err, 0, sizeof err);
+		assert_int_equal(gl_config_load(path, &c, &err), -1);
+		snprintf(want, sizeof want, "%s:%s", path, t[i].want);
+		if (strncmp(err.msg, want, strlen(want)) != 0)
+			fail_msg("case %zu: got \"%s\", want prefix \"%s\"", i,
+				 err.msg, want);
+		assert_null(c.whitelist);
+	}
+	(void)state;
+}
+
+static void test_missing_files(void **state)
+{
+	char path[512], text[600];
+	gl_config c;
+	gl_err err;
+
+	snprintf(path, sizeof path, "%s/nonexistent.conf", dir);
+	assert_int_equal(gl_config_load(path, &c, &err), -1);
+	assert_non_null(strstr(err.msg, path));
+	assert_non_null(strstr(err.msg, "No such file"));
+
+	snprintf(text, sizeof text, "whitelist = %s/nope\n", dir);
+	unit_write(dir, "wl.conf", text, path, sizeof path);
+	assert_int_equal(gl_config_load(path, &c, &err), -1);
+	assert_non_null(strstr(err.msg, "/nope: cannot open whitelist"));
+
+	unit_write(dir, "w.conf", "delay = 1h\nretry_window = 30m\n", path,
+		   sizeof path);
+	assert_int_equal(gl_config_load(path, &c, &err), -1);
+	assert_non_null(strstr(err.msg, "retry_window"));
+	(void)state;
+}
+
+static void test_bad_whitelist_line(void **state)
+{
+	char path[512], wl[512], text[600];
+	gl_config c;
+	gl_err err;
+
+	unit_write(dir, "badwl", "192.0.2.1\n\n# c\nnot an entry!\n", wl,
+		   sizeof wl);
+	snprintf(text, sizeof text, "whitelist = %s\n", wl);
+	unit_write(dir, "c.conf", text, path, sizeof path);
+	assert_int_equal(gl_config_load(path, &c, &err), -1);
+	snprintf(text, sizeof text, "%s:4: ", wl);
+	assert_memory_equal(err.msg, text, strlen(text));
+	assert_null(c.whitelist);
+	(void)state;
+}
+
+static void test_long_line(void **state)
+{
+	char path[512], *text = malloc(9000);
+	gl_config c;
+	gl_err err;
+
+	memset(text, 'a', 8998);
+	text[8998] = '\n';
+	text[8999] = '\0';
+	unit_write(dir, "long.conf", text, path, sizeof path);
+	free(text);
+	assert_int_equal(gl_config_load(path, &c, &err), -1);
+	assert_non_null(strstr(err.msg, ":1: line longer than"));
+	(void)state;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_every_key),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_missing_files),
+		cmocka_unit_test(test_bad_whitelist_line),
+		cmocka_unit_test(test_long_line),
+	};
+	return cmocka_run_group_tests_name("config", tests, setup, teardown);
+}
