@@ -64,8 +64,10 @@ static GDBM_FILE open_db(gstore *s, int mode, int *absent, gl_err *err)
 				pause_us *= 2;
 			continue;
 		}
-		if (mode == GDBM_READER && gdbm_errno == GDBM_FILE_OPEN_ERROR &&
-		    errno == ENOENT) {
+		/* No file, or an empty one (a writer will initialise it). */
+		if (mode == GDBM_READER &&
+		    ((gdbm_errno == GDBM_FILE_OPEN_ERROR && errno == ENOENT) ||
+		     gdbm_errno == GDBM_EMPTY_DATABASE)) {
 			*absent = 1;
 			return NULL;
 		}

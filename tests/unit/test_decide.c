@@ -1,0 +1,196 @@
+/* test_decide.c - whole decisions through the core and a real GDBM file. */
+#include "unit.h"
+
+#include "../../module/core/decide.h"
+
+#define T0 1800000000
+
+static char dir[256];
+static gl_config cfg;
+static gl_store *st;
+
+static int setup(void **state)
+{
+	gl_err err;
+
+	(void)state;
+	unit_tmpdir(dir, sizeof dir);
+	gl_config_defaults(&cfg);
+	snprintf(cfg.database, sizeof cfg.database, "%s/g.gdbm", dir);
+	st = gl_store_open(&cfg, &err);
+	assert_non_null(st);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	gl_store_close(st);
+	gl_config_free(&cfg);
+	unit_rmdir(dir);
+	return 0;
+}
+
+static const char *run(const char *ip, const char *from, const char *to,
+		       gl_time now, int dry)
+{
+	static char y[GL_ERR_MAX + 8];
+	gl_request req = { ip, from, to, NULL, NULL, NULL };
+	gl_result res;
+	gl_err err;
+
+	if (gl_decide(&cfg, st, &req, now, dry, &res, &err) < 0)
+		snprintf(y, sizeof y, "ERR %s", err.msg);
+	else
+		gl_yield(&res, y, sizeof y);
+	return y;
+}
+
+static int count_fn(void *arg, const void *k, size_t kl, const void *v,
+		    size_t vl)
+{
+	(void)k, (void)kl, (void)v, (void)vl;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int records(void)
+{
+	gl_err err;
+	int n = 0;
+
+	assert_int_equal(gl_store_scan(st, count_fn, &n, &err), 0);
+	return n;
+}
+
+static void test_lifecycle(void **state)
+{
+	const char *s = "Alice+x@Sender.example", *r = "Bob@Our.example";
+
+	assert_string_equal(run("192.0.2.7", s, r, T0, 0), "defer 300 new");
+	assert_int_equal(records(), 1);
+	assert_string_equal(run("192.0.2.7", s, r, T0 + 10, 0), "defer 290 early");
+	assert_string_equal(run("192.0.2.8", "alice@sender.example", r,
+				T0 + 299, 0), "defer 1 early");
+	assert_string_equal(run("192.0.2.9", s, r, T0 + 300, 0), "accept pass");
+	assert_string_equal(run("192.0.2.7", s, r, T0 + 400, 0), "accept known");
+	assert_string_equal(run("192.0.3.7", s, r, T0 + 400, 0), "defer 300 new");
+	assert_string_equal(run("192.0.2.7", s, "other@our.example", T0 + 400, 0),
+			    "defer 300 new");
+	assert_string_equal(run("192.0.2.7", "", r, T0 + 400, 0), "defer 300 new");
+	assert_string_equal(run("192.0.2.7", "<>", r, T0 + 700, 0), "accept pass");
+	assert_string_equal(run("2001:db8:1:2::1", s, r, T0, 0), "defer 300 new");
+	assert_string_equal(run("2001:db8:1:2:ffff::9", s, r, T0 + 300, 0),
+			    "accept pass");
+	assert_string_equal(run("::ffff:192.0.2.1", s, r, T0 + 500, 0),
+			    "accept known");
+	assert_int_equal(records(), 5);
+	(void)state;
+}
+
+static void test_dry_run(void **state)
+{
+	assert_string_equal(run("192.0.2.7", "a@b.example", "c@d.example", T0, 1),
+			    "defer 300 new");
+	assert_int_equal(records(), 0);
+	assert_string_equal(run("192.0.2.7", "a@b.example", "c@d.example", T0, 0),
+			    "defer 300 new");
+	assert_string_equal(run("192.0.2.7", "a@b.example", "c@d.example",
+				T0 + 300, 1), "accept pass");
+	assert_string_equal(run("192.0.2.7", "a@b.example", "c@d.example",
+				T0 + 301, 0), "accept pass");
+	(void)state;
+}
+
+static void test_whitelist(void **state)
+{
+	char path[512];
+	gl_request req = { "192.0.2.7", "a@b.example", "Postmaster@Our.example",
+			   NULL, NULL, NULL };
+	gl_result res;
+	gl_err err;
+
+	unit_write(dir, "wl", "rcpt:postmaster@our.example owner=ops\n", path,
+		   sizeof path);
+	assert_int_equal(gl_whitelist_load_file(&cfg.whitelist, path, 1, &err), 0);
+	assert_int_equal(gl_decide(&cfg, st, &req, T0, 0, &res, &err), 0);
+	assert_int_equal(res.verdict, GL_ACCEPT);
+	assert_string_equal(res.reason, "whitelist");
+	assert_non_null(res.wl);
+	assert_string_equal(res.wl->owner, "ops");
+	assert_int_equal(records(), 0);
+	(void)state;
+}
+
+static void test_errors(void **state)
+{
+	const char *y;
+	char key[GL_KEY_MAX];
+	gl_triplet t = { "192.0.2.0/24", "a@b.example", "c@d.example" };
+	gl_result res;
+	gl_err err;
+	int n;
+
+	y = run("not-an-ip", "a@b.example", "c@d.example", T0, 0);
+	assert_string_equal(y, "ERR 'not-an-ip' is not an IP address");
+	y = run("192.0.2.1", "a@b.example", "", T0, 0);
+	assert_string_equal(y, "ERR empty recipient address");
+	/* A record the decoder refuses: an error naming the database. */
+	n = gl_key_encode(&t, key, sizeof key);
+	assert_int_equal(gl_store_cas(st, key, (size_t)n, NULL, 0, "junk", 4, 0,
+				      &err), 1);
+	y = run("192.0.2.1", "a@b.example", "c@d.example", T0, 0);
+	assert_non_null(strstr(y, cfg.database));
+	assert_non_null(strstr(y, "record of 4 bytes"));
+	/* on_error decides the answer. */
+	gl_error_result(&cfg, &res);
+	gl_yield(&res, key, 64);
+	assert_string_equal(key, "accept error");
+	cfg.on_error = GL_ON_ERROR_DEFER;
+	gl_error_result(&cfg, &res);
+	gl_yield(&res, key, 64);
+	assert_string_equal(key, "defer 300 error");
+	(void)state;
+}
+
+/* A store where every write loses the race: the decision gives up. */
+static int race_get(gl_store *s, const void *k, size_t kl, void *v,
+		    size_t *vl, gl_err *e)
+{
+	(void)s, (void)k, (void)kl, (void)v, (void)vl, (void)e;
+	return 0;
+}
+
+static int race_cas(gl_store *s, const void *k, size_t kl, const void *o,
+		    size_t ol, const void *v, size_t vl, gl_time ttl, gl_err *e)
+{
+	(void)s, (void)k, (void)kl, (void)o, (void)ol, (void)v, (void)vl;
+	(void)ttl, (void)e;
+	return 0;
+}
+
+static void test_lost_races(void **state)
+{
+	static const struct gl_store_ops ops = { .name = "race",
+		.get = race_get, .cas = race_cas };
+	gl_store race = { &ops }, *saved = st;
+	const char *y;
+
+	st = &race;
+	y = run("192.0.2.1", "a@b.example", "c@d.example", T0, 0);
+	st = saved;
+	assert_non_null(strstr(y, "ERR database busy"));
+	(void)state;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_whitelist, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_races, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("decide", tests, NULL, NULL);
+}

@@ -1,0 +1,209 @@
+/* test_store.c - the GDBM store: get, compare-and-set, scan, locks, damage. */
+#include "unit.h"
+
+#include <gdbm.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "../../module/core/store.h"
+
+static char dir[256], db[512];
+
+static int setup(void **state)
+{
+	(void)state;
+	unit_tmpdir(dir, sizeof dir);
+	snprintf(db, sizeof db, "%s/t.gdbm", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unit_rmdir(dir);
+	return 0;
+}
+
+static int count_fn(void *arg, const void *k, size_t kl, const void *v,
+		    size_t vl)
+{
+	(void)k, (void)v;
+	assert_true(kl > 0 && vl > 0);
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int stop_fn(void *arg, const void *k, size_t kl, const void *v,
+		   size_t vl)
+{
+	(void)k, (void)kl, (void)v, (void)vl, (void)arg;
+	return 7;
+}
+
+static void test_get_cas_scan(void **state)
+{
+	gl_err err;
+	gl_store *st = gl_store_gdbm_open(db, 100, &err);
+	char v[64];
+	size_t vl = sizeof v;
+	int n = 0;
+
+	assert_non_null(st);
+	/* No file yet: absent, not an error; scanning finds nothing. */
+	assert_int_equal(gl_store_get(st, "k1", 2, v, &vl, &err), 0);
+	assert_int_equal(gl_store_scan(st, count_fn, &n, &err), 0);
+	assert_int_equal(n, 0);
+	/* Create only when absent. */
+	assert_int_equal(gl_store_cas(st, "k1", 2, NULL, 0, "one", 3, 0, &err), 1);
+	assert_int_equal(gl_store_cas(st, "k1", 2, NULL, 0, "uno", 3, 0, &err), 0);
+	vl = sizeof v;
+	assert_int_equal(gl_store_get(st, "k1", 2, v, &vl, &err), 1);
+	assert_int_equal(vl, 3);
+	assert_memory_equal(v, "one", 3);
+	/* Replace only when unchanged. */
+	assert_int_equal(gl_store_cas(st, "k1", 2, "two", 3, "three", 5, 0, &err), 0);
+	assert_int_equal(gl_store_cas(st, "k1", 2, "one", 3, "three", 5, 0, &err), 1);
+	assert_int_equal(gl_store_cas(st, "k1", 2, "one", 3, "four", 4, 0, &err), 0);
+	assert_int_equal(gl_store_cas(st, "k9", 2, "one", 3, "x", 1, 0, &err), 0);
+	assert_int_equal(gl_store_cas(st, "k2", 2, NULL, 0, "b", 1, 0, &err), 1);
+	n = 0;
+	assert_int_equal(gl_store_scan(st, count_fn, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(gl_store_scan(st, stop_fn, NULL, &err), 7);
+	/* Delete only when unchanged. */
+	assert_int_equal(gl_store_cas(st, "k1", 2, "one", 3, NULL, 0, 0, &err), 0);
+	assert_int_equal(gl_store_cas(st, "k1", 2, "three", 5, NULL, 0, 0, &err), 1);
+	vl = sizeof v;
+	assert_int_equal(gl_store_get(st, "k1", 2, v, &vl, &err), 0);
+	/* A value larger than the caller's buffer is an error, not a copy. */
+	vl = 0;
+	assert_int_equal(gl_store_get(st, "k2", 2, v, &vl, &err), -1);
+	assert_non_null(strstr(err.msg, "too large"));
+	gl_store_close(st);
+	(void)state;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A child holds the writer lock: reads and writes give up, bounded. */
+static void test_lock_held(void **state)
+{
+	gl_err err;
+	gl_store *st = gl_store_gdbm_open(db, 100, &err);
+	int fd[2], rc, status;
+	char v[8], c;
+	size_t vl = sizeof v;
+	int64_t t;
+	pid_t pid;
+
+	assert_int_equal(gl_store_cas(st, "k", 1, NULL, 0, "v", 1, 0, &err), 1);
+	assert_int_equal(pipe(fd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		GDBM_FILE h = gdbm_open(db, 0, GDBM_WRITER, 0600, NULL);
+
+		if (write(fd[1], h ? "y" : "n", 1) != 1)
+			_exit(1);
+		sleep(30); /* killed by the parent long before */
+		_exit(0);
+	}
+	assert_int_equal(read(fd[0], &c, 1), 1);
+	assert_int_equal(c, 'y');
+	t = now_ms();
+	rc = gl_store_get(st, "k", 1, v, &vl, &err);
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(err.msg, "database busy"));
+	assert_non_null(strstr(err.msg, db));
+	rc = gl_store_cas(st, "k", 1, "v", 1, "w", 1, 0, &err);
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(err.msg, "database busy"));
+	/* Two waits of lock_timeout (100 ms), with a wide margin. */
+	assert_true(now_ms() - t < 2000);
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	/* The lock died with its holder; nothing was lost. */
+	vl = sizeof v;
+	assert_int_equal(gl_store_get(st, "k", 1, v, &vl, &err), 1);
+	assert_memory_equal(v, "v", 1);
+	close(fd[0]);
+	close(fd[1]);
+	gl_store_close(st);
+	(void)state;
+}
+
+/* Files that are not GDBM databases are errors naming the file. */
+static void test_damaged(void **state)
+{
+	static const char *junk[] = { "not a database at all\n", "GDBM",
+				      "\x13\x57\x9a\xce garbage" };
+	char path[512], v[8];
+	size_t i, vl;
+	gl_err err;
+	gl_store *st;
+	int n = 0;
+
+	for (i = 0; i < N_ELEMS(junk); i++) {
+		unit_write(dir, "bad.gdbm", junk[i], path, sizeof path);
+		st = gl_store_gdbm_open(path, 100, &err);
+		vl = sizeof v;
+		err.msg[0] = '\0';
+		assert_int_equal(gl_store_get(st, "k", 1, v, &vl, &err), -1);
+		assert_non_null(strstr(err.msg, path));
+		assert_int_equal(gl_store_cas(st, "k", 1, NULL, 0, "v", 1, 0,
+					      &err), -1);
+		assert_int_equal(gl_store_scan(st, count_fn, &n, &err), -1);
+		gl_store_close(st);
+	}
+	/* An empty file is an empty database, made real by the first write. */
+	unit_write(dir, "empty.gdbm", "", path, sizeof path);
+	st = gl_store_gdbm_open(path, 100, &err);
+	vl = sizeof v;
+	assert_int_equal(gl_store_get(st, "k", 1, v, &vl, &err), 0);
+	assert_int_equal(gl_store_cas(st, "k", 1, NULL, 0, "v", 1, 0, &err), 1);
+	vl = sizeof v;
+	assert_int_equal(gl_store_get(st, "k", 1, v, &vl, &err), 1);
+	gl_store_close(st);
+	/* A directory where the file should be. */
+	st = gl_store_gdbm_open(dir, 100, &err);
+	vl = sizeof v;
+	assert_int_equal(gl_store_get(st, "k", 1, v, &vl, &err), -1);
+	gl_store_close(st);
+	(void)state;
+}
+
+static void test_open_config(void **state)
+{
+	gl_config cfg;
+	gl_err err;
+	gl_store *st;
+
+	gl_config_defaults(&cfg);
+	snprintf(cfg.database, sizeof cfg.database, "%s", db);
+	st = gl_store_open(&cfg, &err);
+	assert_non_null(st);
+	assert_string_equal(st->ops->name, "gdbm");
+	gl_store_close(st);
+	cfg.backend = GL_BACKEND_REDIS;
+	assert_null(gl_store_open(&cfg, &err));
+	assert_non_null(strstr(err.msg, "redis"));
+	(void)state;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_get_cas_scan, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_config, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}

@@ -1,0 +1,161 @@
+/* test_triplet.c - address folding, sender normalization, keys. */
+#include "unit.h"
+
+#include "../../module/core/triplet.h"
+
+static void test_fold_plain(void **state)
+{
+	static const struct { const char *in, *want; } t[] = {
+		{ "Alice@Example.COM", "alice@example.com" },
+		{ "", "<>" },
+		{ "<>", "<>" },
+		{ "bounce-123+x@Vendor.example", "bounce-123+x@vendor.example" },
+		{ "\"Quoted Part\"@example.com", "\"quoted part\"@example.com" },
+		{ "J\xc3\xb6rg@example.com", "j\xc3\xb6rg@example.com" },
+	};
+	char out[GL_ADDR_MAX + 1];
+	gl_err err;
+	size_t i;
+
+	for (i = 0; i < N_ELEMS(t); i++) {
+		assert_int_equal(gl_fold_sender(t[i].in, 0, out, sizeof out,
+						&err), 0);
+		assert_string_equal(out, t[i].want);
+	}
+	assert_int_equal(gl_fold_rcpt("Bob@Test.Example", out, sizeof out,
+				      &err), 0);
+	assert_string_equal(out, "bob@test.example");
+	assert_int_equal(gl_fold_rcpt("", out, sizeof out, &err), -1);
+	(void)state;
+}
+
+/* Real-world shapes; each "want" is what one sender must fold to. */
+static void test_normalize(void **state)
+{
+	static const struct { const char *in, *want; } t[] = {
+		/* plain addresses that must not change (but for case) */
+		{ "alice@example.com", "alice@example.com" },
+		{ "John.Smith@Example.com", "john.smith@example.com" },
+		{ "first-last@sub.example.org", "first-last@sub.example.org" },
+		{ "noreply@github.com", "noreply@github.com" },
+		{ "<>", "<>" },
+		{ "", "<>" },
+		{ "postmaster", "postmaster" },
+		/* +extension */
+		{ "alice+news@example.com", "alice@example.com" },
+		{ "alice+a+b@example.com", "alice@example.com" },
+		{ "+only@example.com", "+only@example.com" },
+		/* VERP and ESP bounce addresses */
+		{ "bounce-12345-678@vendor.example", "bounce-#-#@vendor.example" },
+		{ "bounce-99-1@vendor.example", "bounce-#-#@vendor.example" },
+		{ "owner-list-12@lists.example.org", "owner-list-#@lists.example.org" },
+		{ "list-bounces+bob=example.com@lists.example.org",
+		  "list-bounces@lists.example.org" },
+		{ "0100018c1a2b3c4d-5e6f7a8b-1234@amazonses.com",
+		  "#c#a#b#c#d-#e#f#a#b-#@amazonses.com" },
+		{ "msprvs=18c2a4bc7=bounces-1234@mail.example.net",
+		  "msprvs=#c#a#bc#=bounces-#@mail.example.net" },
+		{ "user2024@example.com", "user#@example.com" },
+		/* BATV */
+		{ "prvs=4321abcdef=alice@example.com", "alice@example.com" },
+		{ "PRVS=0123456789=Bounce-77@Vendor.example",
+		  "bounce-#@vendor.example" },
+		{ "msprvs1=19734abcde=alice@example.com", "alice@example.com" },
+		{ "btv1==0123456789a==alice@example.com", "alice@example.com" },
+		{ "prvs=alice@example.com", "prvs=alice@example.com" },
+		/* SRS */
+		{ "SRS0=HHH=TT=example.org=alice@forwarder.example",
+		  "srs#=example.org=alice@forwarder.example" },
+		{ "SRS0=a1b2=ZX=example.org=alice@forwarder.example",
+		  "srs#=example.org=alice@forwarder.example" },
+		{ "SRS0+x9y8=QR=example.org=alice@forwarder.example",
+		  "srs#=example.org=alice@forwarder.example" },
+		{ "SRS1=HHH=fwd1.example==HHH=TT=example.org=alice@fwd2.example",
+		  "srs#=fwd#.example==example.org=alice@fwd2.example" },
+		{ "srs0=broken@forwarder.example", "srs#=broken@forwarder.example" },
+	};
+	char out[GL_ADDR_MAX + 1];
+	gl_err err;
+	size_t i;
+
+	for (i = 0; i < N_ELEMS(t); i++) {
+		assert_int_equal(gl_fold_sender(t[i].in, 1, out, sizeof out,
+						&err), 0);
+		if (strcmp(out, t[i].want) != 0)
+			fail_msg("%s: got %s want %s", t[i].in, out, t[i].want);
+		/* Folding is idempotent. */
+		{
+			char again[GL_ADDR_MAX + 1];
+
+			assert_int_equal(gl_fold_sender(out, 1, again,
+							sizeof again, &err), 0);
+			assert_string_equal(again, out);
+		}
+	}
+	(void)state;
+}
+
+static void test_limits(void **state)
+{
+	char *big = malloc(GL_ADDR_MAX + 2), out[GL_ADDR_MAX + 1], small[8];
+	gl_err err;
+
+	memset(big, 'a', GL_ADDR_MAX + 1);
+	big[GL_ADDR_MAX + 1] = '\0';
+	assert_int_equal(gl_fold_sender(big, 1, out, sizeof out, &err), -1);
+	assert_int_equal(gl_fold_rcpt(big, out, sizeof out, &err), -1);
+	big[GL_ADDR_MAX] = '\0'; /* exactly the limit is fine */
+	assert_int_equal(gl_fold_sender(big, 1, out, sizeof out, &err), 0);
+	assert_int_equal(gl_fold_sender("alice@example.com", 1, small,
+					sizeof small, &err), -1);
+	free(big);
+	(void)state;
+}
+
+static void test_keys(void **state)
+{
+	gl_triplet t = { "192.0.2.0/24", "a@b.example", "c@d.example" }, u;
+	char key[GL_KEY_MAX];
+	int n;
+
+	n = gl_key_encode(&t, key, sizeof key);
+	assert_int_equal(n, 2 + 12 + 1 + 11 + 1 + 11);
+	assert_memory_equal(key, "t\0" "192.0.2.0/24\0" "a@b.example\0" "c@d.example",
+			    (size_t)n);
+	assert_int_equal(gl_key_decode(key, (size_t)n, &u), 0);
+	assert_string_equal(u.client, t.client);
+	assert_string_equal(u.sender, t.sender);
+	assert_string_equal(u.rcpt, t.rcpt);
+	/* A cut before the recipient, a trailing NUL and other shapes are
+	 * refused; a cut inside the recipient is a shorter recipient. */
+	for (int i = 0; i < n; i++)
+		assert_int_equal(gl_key_decode(key, (size_t)i, &u),
+				 i > n - 11 ? 0 : -1);
+	key[n] = '\0';
+	assert_int_equal(gl_key_decode(key, (size_t)n + 1, &u), -1);
+	assert_int_equal(gl_key_decode("w\0x\0y\0z", 7, &u), -1);
+	assert_int_equal(gl_key_decode("t\0\0y\0z", 7, &u), -1);
+	assert_int_equal(gl_key_decode("t\0x\0y\0z\0w", 9, &u), -1);
+	assert_int_equal(gl_key_encode(&t, key, 10), -1);
+	(void)state;
+}
+
+static void test_domain(void **state)
+{
+	assert_string_equal(gl_addr_domain("a@b.example"), "b.example");
+	assert_string_equal(gl_addr_domain("\"x@y\"@b.example"), "b.example");
+	assert_string_equal(gl_addr_domain("<>"), "");
+	(void)state;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fold_plain),
+		cmocka_unit_test(test_normalize),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_domain),
+	};
+	return cmocka_run_group_tests_name("triplet", tests, NULL, NULL);
+}
