@@ -96,7 +96,7 @@ install: all
 	install -m 0755 $(ADMIN) $(DESTDIR)$(PREFIX)/sbin/greylist-admin
 	install -m 0644 exim-conf-snippets/* $(DESTDIR)$(PREFIX)/share/exim-greylist/
 	install -m 0644 doc/greylist-admin.8 $(DESTDIR)$(PREFIX)/share/man/man8/
-	sed 's,@SBIN@,$(PREFIX)/sbin,' doc/greylist.cron > \
+	sed 's,@SBIN@,$(PREFIX)/sbin,g' doc/greylist.cron > \
 	  $(DESTDIR)/etc/cron.d/exim-greylist
 	chmod 0644 $(DESTDIR)/etc/cron.d/exim-greylist
 

@@ -57,3 +57,32 @@ n=$("$GL_ADMIN" -c "$T/greylist.conf" list --json | grep -c '"state":"passed"')
 check "greylist-admin sees 4 passed triplets (got $n)" test "$n" -eq 4
 check "no panic log" test ! -s "$T/log/paniclog"
 check "no sanitizer report from Exim" sanitizer_clean "$T/bh.err"
+
+# Unknown optional arguments: reported in the panic log, never a failure.
+y=$(exim_run -C "$T/exim.conf" -be '${dlfunc{GREYLIST_SO}{greylist}{GREYLIST_CONF}{203.0.113.9}{be@sender.example}{be@test.example}{colour=blue}{helo=x.example}}' 2>"$T/arg.err")
+check "an unknown argument still yields a decision ('$y')" test "$y" = "accept known"
+check "the unknown argument is named once in the log" \
+	test "$(grep -c "greylist: unknown argument 'colour=blue' ignored" "$T/arg.err")" -eq 1
+# Too few arguments, a bad configuration: the on_error answer, logged.
+y=$(exim_run -C "$T/exim.conf" -be '${dlfunc{GREYLIST_SO}{greylist}{GREYLIST_CONF}{203.0.113.9}}' 2>"$T/few.err")
+check "too few arguments: on_error answer ('$y')" test "$y" = "accept error"
+check "too few arguments: logged" grep -q 'greylist: called with 2 arguments' "$T/few.err"
+printf 'delay = 2s\nipv6_prefix = 129\non_error = defer\n' >"$T/bad.conf"
+y=$(exim_run -C "$T/exim.conf" -be "\${dlfunc{GREYLIST_SO}{greylist}{$T/bad.conf}{203.0.113.9}{a@b.example}{c@test.example}}" 2>"$T/bad.err")
+check "bad configuration: the default on_error answer ('$y')" test "$y" = "accept error"
+check "bad configuration: file, line and key in the log" \
+	grep -q "greylist: $T/bad.conf:2: key 'ipv6_prefix': bad value '129'" "$T/bad.err"
+printf 'database = %s/db/greylist.gdbm\non_error = defer\n' "$T" >"$T/defer.conf"
+y=$(exim_run -C "$T/exim.conf" -be "\${dlfunc{GREYLIST_SO}{greylist}{$T/defer.conf}{999.0.113.9}{a@b.example}{c@test.example}}" 2>"$T/ip.err")
+check "an IP that is not an address: on_error = defer answer ('$y')" test "$y" = "defer 300 error"
+check "... and the log says why" grep -q "greylist: '999.0.113.9' is not an IP address" "$T/ip.err"
+
+# make install puts every file in place under DESTDIR and PREFIX.
+inst() { make -C "$TOP" -s install DESTDIR="$T/root" PREFIX=/usr SO="$GL_SO" ADMIN="$GL_ADMIN" >"$T/inst.out" 2>&1; }
+check "make install DESTDIR=... PREFIX=/usr" inst
+for f in usr/lib/exim4/greylist.so usr/sbin/greylist-admin \
+	usr/share/exim-greylist/rcpt-acl.conf usr/share/exim-greylist/greylist.conf \
+	usr/share/man/man8/greylist-admin.8 etc/cron.d/exim-greylist; do
+	check "installed $f" test -s "$T/root/$f"
+done
+check "the cron file runs the installed admin" grep -q ' Debian-exim .*/usr/sbin/greylist-admin purge' "$T/root/etc/cron.d/exim-greylist"
