@@ -29,7 +29,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 # Packages needed to build, test and demo (see README).
 DEB_PKGS = gcc make libc6-dev exim4-daemon-heavy exim4-dev libcidr-dev \
-           libgdbm-dev libjansson-dev libcmocka-dev swaks
+           libgdbm-dev libjansson-dev libcmocka-dev swaks iproute2
 
 .PHONY: all deps check check-deps demo bench fuzz install clean units
 

@@ -83,7 +83,7 @@ local:
 begin transports
 mbox:
   driver = appendfile
-  file = $T/mail/\$local_part
+  file = $T/mail/inbox
 
 begin authenticators
 plain:

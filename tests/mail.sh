@@ -1,0 +1,131 @@
+# mail.sh - a receiving Exim daemon with the module and a sending Exim
+# that queues and retries, on 127.0.0.1 (sourced after lib.sh).
+# Used by tests/integration/exim_daemon.sh and by "make demo".
+
+EXIM_USER=Debian-exim
+
+# free_port: prints a port below the ephemeral range that nothing uses.
+free_port() {
+	i=0
+	while [ $i -lt 50 ]; do
+		p=$(( 20000 + ( $(od -An -N2 -tu2 /dev/urandom) % 10000 ) ))
+		if ! ss -Htan 2>/dev/null | awk '{print $4; print $5}' | grep -q ":$p\$"; then
+			echo "$p"
+			return 0
+		fi
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# start_receiver: the receiving daemon in $T/r, running as Debian-exim as
+# in production; sets RPORT and RPID.
+start_receiver() {
+	R=$T/r
+	mkdir -p "$R/spool" "$R/log" "$R/mail" "$R/db"
+	cp "$GL_SO" "$R/greylist.so"
+	cp "$TOP/exim-conf-snippets/rcpt-acl.conf" "$R/rcpt-acl.conf"
+	chmod 0755 "$R"
+	chmod 0644 "$R/greylist.so" "$R/rcpt-acl.conf"
+	chown -R "$EXIM_USER:$EXIM_USER" "$R/spool" "$R/log" "$R/mail" "$R/db"
+	{
+		echo "database = $R/db/greylist.gdbm"
+		echo "delay = ${GL_DELAY:-2s}"
+		echo "log = all"
+	} >"$R/greylist.conf"
+	chmod 0644 "$R/greylist.conf"
+	RPORT=$(free_port) || return 1
+	cat >"$R/exim.conf" <<EOC
+GREYLIST_SO = $R/greylist.so
+GREYLIST_CONF = $R/greylist.conf
+primary_hostname = mx.test.example
+spool_directory = $R/spool
+log_file_path = $R/log/%slog
+daemon_smtp_ports = $RPORT
+local_interfaces = 127.0.0.1
+host_lookup =
+rfc1413_hosts =
+tls_advertise_hosts =
+smtp_accept_max = 64
+smtp_connect_backlog = 64
+smtp_accept_max_nonmail_hosts =
+domainlist local_domains = test.example
+hostlist relay_from_hosts = 192.0.2.250
+acl_smtp_rcpt = acl_check_rcpt
+
+begin acl
+acl_check_rcpt:
+.include $R/rcpt-acl.conf
+  accept domains = +local_domains
+  deny   message = relay not permitted
+
+begin routers
+local:
+  driver = accept
+  domains = +local_domains
+  transport = mbox
+
+begin transports
+mbox:
+  driver = appendfile
+  file = $R/mail/inbox
+  user = $EXIM_USER
+EOC
+	exim_run -C "$R/exim.conf" -bdf -oX "$RPORT" >"$R/daemon.out" 2>&1 &
+	RPID=$!
+	PIDS="$PIDS $RPID"
+	i=0
+	while [ $i -lt 100 ]; do
+		ss -Hltn 2>/dev/null | awk '{print $4}' | grep -q "^127.0.0.1:$RPORT\$" && return 0
+		kill -0 "$RPID" 2>/dev/null || break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "# receiving Exim did not listen on 127.0.0.1:$RPORT" >&2
+	cat "$R/daemon.out" >&2
+	return 1
+}
+
+# make_sender: a sending Exim in $T/s routing everything to the receiver.
+make_sender() {
+	S=$T/s
+	mkdir -p "$S/spool" "$S/log"
+	chown -R "$EXIM_USER:$EXIM_USER" "$S/spool" "$S/log"
+	cat >"$S/exim.conf" <<EOC
+primary_hostname = sender.example
+spool_directory = $S/spool
+log_file_path = $S/log/%slog
+host_lookup =
+rfc1413_hosts =
+tls_advertise_hosts =
+daemon_smtp_ports = 0
+begin routers
+to_mx:
+  driver = manualroute
+  route_list = * 127.0.0.1::$RPORT
+  self = send
+  transport = remote
+begin transports
+remote:
+  driver = smtp
+  allow_localhost
+  hosts_avoid_tls = *
+begin retry
+* * F,5m,1s
+EOC
+}
+
+# send_queued FROM TO MSGFILE: queues a message on the sending Exim.
+send_queued() {
+	exim_run -C "$S/exim.conf" -odq -f "$1" "$2" <"$3"
+}
+
+# queue_run: one forced queue run of the sending Exim (waits for it).
+queue_run() {
+	timeout 60 "$EXIM" -C "$S/exim.conf" -qff
+}
+
+# queue_count: messages on the sending Exim's queue.
+queue_count() {
+	"$EXIM" -C "$S/exim.conf" -bpc
+}
