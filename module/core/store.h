@@ -4,17 +4,22 @@
  * Keys and values are opaque bytes to a store. Every call returns -1 on
  * error with err saying what and which database; the caller then answers
  * per on_error. Nothing a store returns is kept by it: values are copied
- * into the caller's buffer.
+ * into the caller's buffers.
  *
- *   get   1 found (val, *vlen filled), 0 absent, -1 error. *vlen is the
- *         buffer size on entry; a larger stored value is an error.
- *   cas   compare and set, atomically against every other process and
+ *   get   fetches n keys at once (one open, one round trip); for each
+ *         item, found is 1 (val, vlen filled) or 0. vlen is the buffer
+ *         size on entry; a larger stored value is an error.
+ *   casv  n compare-and-sets, each atomic against every other process and
  *         host: when the stored value equals (old, oldlen) (old == NULL:
  *         when the key is absent) store (val, vlen) (val == NULL: delete)
- *         and return 1; return 0 and change nothing when it differs.
- *         ttl (seconds, 0 = none) lets a backend expire the key itself.
+ *         and set done = 1; else change nothing and set done = 0. ttl
+ *         (seconds, 0 = none) lets a backend expire the key itself. A
+ *         batch holds the writer lock once: keep n small (purge uses
+ *         batches of GL_BATCH).
  *   scan  calls fn for every key in no particular order until fn returns
- *         non-zero (returned as is); 0 at the end.
+ *         non-zero (returned as is); 0 at the end. A long scan is read in
+ *         chunks so that writers are never locked out for long: a key
+ *         written during the scan may be seen twice or not at all.
  *   close frees the store.
  * No call waits for a lock longer than the configured lock_timeout.
  */
@@ -23,18 +28,36 @@
 
 #include "config.h"
 
+#define GL_BATCH 500
+
 typedef struct gl_store gl_store;
+
+typedef struct gl_get_item {
+	const void *key;
+	size_t klen;
+	void *val;
+	size_t vlen;
+	int found;
+} gl_get_item;
+
+typedef struct gl_cas_item {
+	const void *key;
+	size_t klen;
+	const void *old;
+	size_t oldlen;
+	const void *val;
+	size_t vlen;
+	gl_time ttl;
+	int done;
+} gl_cas_item;
 
 typedef int gl_scan_fn(void *arg, const void *key, size_t klen,
 		       const void *val, size_t vlen);
 
 struct gl_store_ops {
 	const char *name;
-	int (*get)(gl_store *st, const void *key, size_t klen, void *val,
-		   size_t *vlen, gl_err *err);
-	int (*cas)(gl_store *st, const void *key, size_t klen, const void *old,
-		   size_t oldlen, const void *val, size_t vlen, gl_time ttl,
-		   gl_err *err);
+	int (*get)(gl_store *st, gl_get_item *items, size_t n, gl_err *err);
+	int (*casv)(gl_store *st, gl_cas_item *items, size_t n, gl_err *err);
 	int (*scan)(gl_store *st, gl_scan_fn *fn, void *arg, gl_err *err);
 	void (*close)(gl_store *st);
 };
@@ -50,18 +73,14 @@ gl_store *gl_store_open(const gl_config *cfg, gl_err *err);
 gl_store *gl_store_gdbm_open(const char *path, long lock_timeout_ms,
 			     gl_err *err);
 
-static inline int gl_store_get(gl_store *st, const void *key, size_t klen,
-			       void *val, size_t *vlen, gl_err *err)
-{
-	return st->ops->get(st, key, klen, val, vlen, err);
-}
+/* One key: 1 found, 0 absent, -1 error; *vlen as for get. */
+int gl_store_get(gl_store *st, const void *key, size_t klen, void *val,
+		 size_t *vlen, gl_err *err) GL_WUR;
 
-static inline int gl_store_cas(gl_store *st, const void *key, size_t klen,
-			       const void *old, size_t oldlen, const void *val,
-			       size_t vlen, gl_time ttl, gl_err *err)
-{
-	return st->ops->cas(st, key, klen, old, oldlen, val, vlen, ttl, err);
-}
+/* One compare-and-set: 1 done, 0 the value differed, -1 error. */
+int gl_store_cas(gl_store *st, const void *key, size_t klen, const void *old,
+		 size_t oldlen, const void *val, size_t vlen, gl_time ttl,
+		 gl_err *err) GL_WUR;
 
 static inline int gl_store_scan(gl_store *st, gl_scan_fn *fn, void *arg,
 				gl_err *err)

@@ -106,89 +106,195 @@ static int fetch(gstore *s, GDBM_FILE db, const void *key, size_t klen,
 	return 1;
 }
 
-static int g_get(gl_store *st, const void *key, size_t klen, void *val,
-		 size_t *vlen, gl_err *err)
+static int g_get(gl_store *st, gl_get_item *items, size_t n, gl_err *err)
 {
 	gstore *s = (gstore *)st;
 	GDBM_FILE db;
-	int absent, rc;
+	size_t i;
+	int absent, rc = 0;
 
+	for (i = 0; i < n; i++)
+		items[i].found = 0;
 	db = open_db(s, GDBM_READER, &absent, err);
 	if (db == NULL)
 		return absent ? 0 : -1;
-	rc = fetch(s, db, key, klen, val, vlen, err);
+	for (i = 0; i < n && rc == 0; i++) {
+		rc = fetch(s, db, items[i].key, items[i].klen, items[i].val,
+			   &items[i].vlen, err);
+		items[i].found = rc == 1;
+		rc = rc < 0 ? -1 : 0;
+	}
 	gdbm_close(db);
 	return rc;
 }
 
-static int g_cas(gl_store *st, const void *key, size_t klen, const void *old,
-		 size_t oldlen, const void *val, size_t vlen, gl_time ttl,
-		 gl_err *err)
+/* One compare-and-set on an open writer: 1 done, 0 differs, -1 error. */
+static int cas_one(gstore *s, GDBM_FILE db, gl_cas_item *it, gl_err *err)
 {
-	gstore *s = (gstore *)st;
 	unsigned char cur[GL_VALUE_MAX];
 	size_t curlen = sizeof cur;
-	datum k = { (char *)key, (int)klen }, v = { (char *)val, (int)vlen };
-	GDBM_FILE db;
-	int absent, rc;
+	datum k = { (char *)it->key, (int)it->klen };
+	datum v = { (char *)it->val, (int)it->vlen };
+	int rc;
 
-	(void)ttl; /* purge expires GDBM records */
+	rc = fetch(s, db, it->key, it->klen, cur, &curlen, err);
+	if (rc < 0)
+		return -1;
+	if (it->old == NULL ? rc != 0 :
+	    (rc == 0 || curlen != it->oldlen ||
+	     memcmp(cur, it->old, it->oldlen) != 0))
+		return 0;
+	if (it->val == NULL)
+		rc = gdbm_delete(db, k);
+	else
+		rc = gdbm_store(db, k, v, GDBM_REPLACE);
+	if (rc != 0)
+		return gl_fail(err, "%s: cannot write database: %s", s->path,
+			       gdbm_db_strerror(db));
+	return 1;
+}
+
+static int g_casv(gl_store *st, gl_cas_item *items, size_t n, gl_err *err)
+{
+	gstore *s = (gstore *)st;
+	GDBM_FILE db;
+	size_t i;
+	int absent, rc = 0;
+
+	for (i = 0; i < n; i++)
+		items[i].done = 0;
 	db = open_db(s, GDBM_WRCREAT, &absent, err);
 	if (db == NULL)
 		return -1;
-	rc = fetch(s, db, key, klen, cur, &curlen, err);
-	if (rc < 0)
-		goto out;
-	if (old == NULL ? rc != 0 :
-	    (rc == 0 || curlen != oldlen || memcmp(cur, old, oldlen) != 0)) {
-		rc = 0;
-		goto out;
+	for (i = 0; i < n && rc >= 0; i++) {
+		rc = cas_one(s, db, &items[i], err);
+		items[i].done = rc == 1;
 	}
-	if (val == NULL)
-		rc = gdbm_delete(db, k) == 0 ? 1 : -1;
-	else
-		rc = gdbm_store(db, k, v, GDBM_REPLACE) == 0 ? 1 : -1;
-	if (rc < 0)
-		gl_fail(err, "%s: cannot write database: %s", s->path,
-			gdbm_db_strerror(db));
-out:
-	if (gdbm_close(db) != 0 && rc == 1)
+	/* gdbm_close() syncs to disk: a write is not done until it did. */
+	if (gdbm_close(db) != 0 && rc >= 0)
 		rc = gl_fail(err, "%s: cannot close database: %s", s->path,
 			     gdbm_strerror(gdbm_errno));
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * Scans in chunks of SCAN_CHUNK keys: each chunk is copied out under a
+ * reader lock that is then released, and fn runs with no lock held (a
+ * slow consumer, such as a pager, never blocks Exim). The next chunk
+ * continues after the last key seen; when that key has gone meanwhile,
+ * the scan starts again, at most SCAN_RESTARTS times.
+ */
+#define SCAN_CHUNK 1000
+#define SCAN_RESTARTS 3
+
+typedef struct chunk {
+	datum k[SCAN_CHUNK], v[SCAN_CHUNK];
+	size_t n;
+} chunk;
+
+static void chunk_free(chunk *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		free(c->k[i].dptr);
+		free(c->v[i].dptr);
+	}
+	c->n = 0;
+}
+
+/* Reads up to SCAN_CHUNK pairs after cursor (NULL: from the start).
+ * Returns 1 when more may follow, 0 at the end, 2 when cursor is gone. */
+static int read_chunk(gstore *s, const datum *cursor, chunk *c, gl_err *err)
+{
+	GDBM_FILE db;
+	datum k, next;
+	int absent, rc = 0;
+
+	c->n = 0;
+	db = open_db(s, GDBM_READER, &absent, err);
+	if (db == NULL)
+		return absent ? 0 : -1;
+	if (cursor == NULL) {
+		k = gdbm_firstkey(db);
+	} else if (!gdbm_exists(db, *cursor)) {
+		gdbm_close(db);
+		return 2;
+	} else {
+		k = gdbm_nextkey(db, *cursor);
+	}
+	while (k.dptr != NULL && c->n < SCAN_CHUNK) {
+		datum v = gdbm_fetch(db, k);
+
+		if (v.dptr == NULL) {
+			free(k.dptr);
+			rc = gl_fail(err, "%s: cannot read database: %s",
+				     s->path, gdbm_db_strerror(db));
+			break;
+		}
+		c->k[c->n] = k;
+		c->v[c->n++] = v;
+		if (c->n == SCAN_CHUNK) {
+			rc = 1;
+			break;
+		}
+		next = gdbm_nextkey(db, k);
+		k = next;
+	}
+	if (rc == 0 && k.dptr == NULL &&
+	    gdbm_last_errno(db) != GDBM_NO_ERROR &&
+	    gdbm_last_errno(db) != GDBM_ITEM_NOT_FOUND)
+		rc = gl_fail(err, "%s: cannot read database: %s", s->path,
+			     gdbm_db_strerror(db));
+	gdbm_close(db);
 	return rc;
 }
 
 static int g_scan(gl_store *st, gl_scan_fn *fn, void *arg, gl_err *err)
 {
 	gstore *s = (gstore *)st;
-	GDBM_FILE db;
-	datum k, next, v;
-	int absent, rc = 0;
+	chunk *c = calloc(1, sizeof *c);
+	datum cursor = { NULL, 0 };
+	int more = 1, restarts = 0, rc = 0;
+	size_t i;
 
-	db = open_db(s, GDBM_READER, &absent, err);
-	if (db == NULL)
-		return absent ? 0 : -1;
-	k = gdbm_firstkey(db);
-	while (k.dptr != NULL && rc == 0) {
-		v = gdbm_fetch(db, k);
-		if (v.dptr == NULL) {
-			rc = gl_fail(err, "%s: cannot read database: %s",
-				     s->path, gdbm_db_strerror(db));
-		} else {
-			rc = fn(arg, k.dptr, (size_t)k.dsize, v.dptr,
-				(size_t)v.dsize);
-			free(v.dptr);
+	if (c == NULL)
+		return gl_fail(err, "out of memory");
+	while (more && rc == 0) {
+		more = read_chunk(s, cursor.dptr ? &cursor : NULL, c, err);
+		if (more == 2) {
+			free(cursor.dptr);
+			cursor.dptr = NULL;
+			if (++restarts > SCAN_RESTARTS) {
+				rc = gl_fail(err, "%s: database changes too "
+					     "fast to scan", s->path);
+				break;
+			}
+			more = 1;
+			continue;
 		}
-		next = gdbm_nextkey(db, k);
-		free(k.dptr);
-		k = next;
+		if (more < 0) {
+			rc = -1;
+			break;
+		}
+		for (i = 0; i < c->n && rc == 0; i++)
+			rc = fn(arg, c->k[i].dptr, (size_t)c->k[i].dsize,
+				c->v[i].dptr, (size_t)c->v[i].dsize);
+		if (more == 1 && rc == 0) {
+			free(cursor.dptr);
+			cursor.dsize = c->k[c->n - 1].dsize;
+			cursor.dptr = malloc((size_t)cursor.dsize);
+			if (cursor.dptr == NULL)
+				rc = gl_fail(err, "out of memory");
+			else
+				memcpy(cursor.dptr, c->k[c->n - 1].dptr,
+				       (size_t)cursor.dsize);
+		}
+		chunk_free(c);
 	}
-	free(k.dptr);
-	if (rc == 0 && gdbm_last_errno(db) != GDBM_NO_ERROR &&
-	    gdbm_last_errno(db) != GDBM_ITEM_NOT_FOUND)
-		rc = gl_fail(err, "%s: cannot read database: %s", s->path,
-			     gdbm_db_strerror(db));
-	gdbm_close(db);
+	chunk_free(c);
+	free(cursor.dptr);
+	free(c);
 	return rc;
 }
 
@@ -200,7 +306,7 @@ static void g_close(gl_store *st)
 static const struct gl_store_ops gdbm_ops = {
 	.name = "gdbm",
 	.get = g_get,
-	.cas = g_cas,
+	.casv = g_casv,
 	.scan = g_scan,
 	.close = g_close,
 };
@@ -222,14 +328,4 @@ gl_store *gl_store_gdbm_open(const char *path, long lock_timeout_ms,
 	s->base.ops = &gdbm_ops;
 	s->lock_timeout_ms = lock_timeout_ms;
 	return &s->base;
-}
-
-gl_store *gl_store_open(const gl_config *cfg, gl_err *err)
-{
-	if (cfg->backend == GL_BACKEND_REDIS) {
-		gl_fail(err, "%s: backend 'redis' is not available in this "
-			"build yet", cfg->path);
-		return NULL;
-	}
-	return gl_store_gdbm_open(cfg->database, cfg->lock_timeout_ms, err);
 }

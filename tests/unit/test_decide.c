@@ -154,25 +154,26 @@ static void test_errors(void **state)
 }
 
 /* A store where every write loses the race: the decision gives up. */
-static int race_get(gl_store *s, const void *k, size_t kl, void *v,
-		    size_t *vl, gl_err *e)
+static int race_get(gl_store *s, gl_get_item *it, size_t n, gl_err *e)
 {
-	(void)s, (void)k, (void)kl, (void)v, (void)vl, (void)e;
+	(void)s, (void)e;
+	while (n-- > 0)
+		it[n].found = 0;
 	return 0;
 }
 
-static int race_cas(gl_store *s, const void *k, size_t kl, const void *o,
-		    size_t ol, const void *v, size_t vl, gl_time ttl, gl_err *e)
+static int race_cas(gl_store *s, gl_cas_item *it, size_t n, gl_err *e)
 {
-	(void)s, (void)k, (void)kl, (void)o, (void)ol, (void)v, (void)vl;
-	(void)ttl, (void)e;
+	(void)s, (void)e;
+	while (n-- > 0)
+		it[n].done = 0;
 	return 0;
 }
 
 static void test_lost_races(void **state)
 {
 	static const struct gl_store_ops ops = { .name = "race",
-		.get = race_get, .cas = race_cas };
+		.get = race_get, .casv = race_cas };
 	gl_store race = { &ops }, *saved = st;
 	const char *y;
 

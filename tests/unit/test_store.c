@@ -197,6 +197,55 @@ static void test_open_config(void **state)
 	(void)state;
 }
 
+static int mark_fn(void *arg, const void *k, size_t kl, const void *v,
+		   size_t vl)
+{
+	unsigned char *seen = arg;
+	unsigned i;
+
+	(void)v, (void)vl;
+	assert_int_equal(kl, sizeof i);
+	memcpy(&i, k, sizeof i);
+	assert_true(i < 2500);
+	seen[i]++;
+	return 0;
+}
+
+/* Batches, and a scan longer than one chunk sees every key once. */
+static void test_batches_and_chunks(void **state)
+{
+	static unsigned keys[2500];
+	static gl_cas_item it[GL_BATCH];
+	unsigned char seen[2500];
+	gl_err err;
+	gl_store *st = gl_store_gdbm_open(db, 100, &err);
+	unsigned i, j;
+
+	for (i = 0; i < 2500; i += GL_BATCH) {
+		for (j = 0; j < GL_BATCH; j++) {
+			keys[i + j] = i + j;
+			memset(&it[j], 0, sizeof it[j]);
+			it[j].key = &keys[i + j];
+			it[j].klen = sizeof keys[0];
+			it[j].val = "v";
+			it[j].vlen = 1;
+		}
+		assert_int_equal(st->ops->casv(st, it, GL_BATCH, &err), 0);
+		for (j = 0; j < GL_BATCH; j++)
+			assert_int_equal(it[j].done, 1);
+	}
+	/* The same batch again: every key exists, so nothing is done. */
+	assert_int_equal(st->ops->casv(st, it, GL_BATCH, &err), 0);
+	for (j = 0; j < GL_BATCH; j++)
+		assert_int_equal(it[j].done, 0);
+	memset(seen, 0, sizeof seen);
+	assert_int_equal(gl_store_scan(st, mark_fn, seen, &err), 0);
+	for (i = 0; i < 2500; i++)
+		assert_int_equal(seen[i], 1);
+	gl_store_close(st);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +253,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lock_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batches_and_chunks, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
