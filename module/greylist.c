@@ -23,6 +23,7 @@ static struct {
 	int loaded;            /* cfg holds a parsed configuration */
 	gl_config cfg;
 	gl_store *st;
+	gl_ctx ctx;            /* what lives across decisions */
 	char failed[GL_ERR_MAX]; /* last configuration error logged */
 	int warned_args;       /* unknown arguments logged already */
 } c;
@@ -37,7 +38,9 @@ static const gl_config *config(const char *path)
 {
 	gl_err err;
 
-	if (c.pid != getpid()) {
+	if (c.pid != getpid() ||
+	    (c.loaded && strcmp(c.cfg.path, path) != 0)) {
+		gl_ctx_free(&c.ctx);
 		gl_store_close(c.st);
 		c.st = NULL;
 		c.pid = getpid();
@@ -45,8 +48,6 @@ static const gl_config *config(const char *path)
 	if (c.loaded && strcmp(c.cfg.path, path) == 0)
 		return &c.cfg;
 	if (c.loaded) {
-		gl_store_close(c.st);
-		c.st = NULL;
 		gl_config_free(&c.cfg);
 		c.loaded = 0;
 	}
@@ -133,10 +134,10 @@ int greylist(uschar **yield, int argc, uschar *argv[])
 		req.sender = (const char *)argv[2];
 		req.rcpt = (const char *)argv[3];
 		options(argc, argv, &req);
-		if (c.st == NULL)
-			c.st = gl_store_open(cfg, &err);
+		if (c.st == NULL && (c.st = gl_store_open(cfg, &err)) != NULL)
+			gl_ctx_init(&c.ctx, cfg, c.st);
 		if (c.st == NULL ||
-		    gl_decide(cfg, c.st, &req, time(NULL), 0, &res, &err) < 0) {
+		    gl_decide(&c.ctx, &req, time(NULL), 0, &res, &err) < 0) {
 			gl_error_result(cfg, &res);
 			log_main(err.msg);
 		}

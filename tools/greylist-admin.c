@@ -210,10 +210,11 @@ static int cmd_explain(const gl_config *cfg, gl_store *st, int argc,
 {
 	gl_request req;
 	gl_result res;
+	gl_ctx ctx;
 	gl_err err;
 	char y[64], a[32], b[32];
 	gl_time now = now_s();
-	int i;
+	int i, rc;
 
 	if (argc < 4)
 		usage();
@@ -232,7 +233,10 @@ static int cmd_explain(const gl_config *cfg, gl_store *st, int argc,
 			die("explain takes host=, spf= and helo= after the "
 			    "recipient");
 	}
-	if (gl_decide(cfg, st, &req, now, 1, &res, &err) < 0) {
+	gl_ctx_init(&ctx, cfg, st);
+	rc = gl_decide(&ctx, &req, now, 1, &res, &err);
+	gl_ctx_free(&ctx);
+	if (rc < 0) {
 		gl_error_result(cfg, &res);
 		gl_yield(&res, y, sizeof y);
 		printf("answer:    %s (on_error, because: %s)\n", y, err.msg);

@@ -1,10 +1,26 @@
 /* decide.c - one decision from arguments to store (see decide.h). */
 #include "decide.h"
 
+#include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CAS_TRIES 4
+
+void gl_ctx_init(gl_ctx *ctx, const gl_config *cfg, gl_store *st)
+{
+	memset(ctx, 0, sizeof *ctx);
+	ctx->cfg = cfg;
+	ctx->st = st;
+}
+
+void gl_ctx_free(gl_ctx *ctx)
+{
+	gl_whitelist_free(ctx->dbwl);
+	ctx->dbwl = NULL;
+	ctx->dbwl_gen = 0;
+}
 
 void gl_error_result(const gl_config *cfg, gl_result *res)
 {
@@ -24,59 +40,145 @@ void gl_yield(const gl_result *res, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "accept %s", res->reason);
 }
 
-/* Runs the policy against the store until one write wins. */
-static int run_policy(const gl_config *cfg, gl_store *st, gl_time now,
-		      int dry_run, gl_result *res, gl_err *err)
+/* A host or domain name we are willing to put into a key. */
+static int valid_name(const char *s, size_t max)
 {
-	char key[GL_KEY_MAX];
-	unsigned char cur[GL_VALUE_MAX], next[GL_RECORD_SIZE];
-	size_t curlen;
-	gl_decision d;
-	gl_err why;
-	int klen, rc, tries;
+	size_t n = strlen(s);
 
-	klen = gl_key_encode(&res->t, key, sizeof key);
-	if (klen < 0)
-		return gl_fail(err, "triplet key too long");
-	for (tries = 0; tries < CAS_TRIES; tries++) {
-		curlen = sizeof cur;
-		rc = gl_store_get(st, key, (size_t)klen, cur, &curlen, err);
-		if (rc < 0)
-			return -1;
-		res->have_old = rc;
-		if (rc && gl_record_decode(cur, curlen, &res->old, &why) < 0)
-			return gl_fail(err, "%s: %s for client %s",
-				       cfg->backend == GL_BACKEND_GDBM ?
-				       cfg->database : cfg->redis, why.msg,
-				       res->t.client);
-		gl_policy_decide(cfg, rc ? &res->old : NULL, now, &d);
-		res->verdict = d.verdict;
-		res->wait = d.wait;
-		res->reason = d.reason;
-		res->rec = d.rec;
-		if (!d.write || dry_run)
+	if (n == 0 || n > max || s[0] == '.' || s[n - 1] == '.')
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '-' &&
+		    *s != '_')
 			return 0;
-		gl_record_encode(&d.rec, next);
-		rc = gl_store_cas(st, key, (size_t)klen, rc ? cur : NULL,
-				  curlen, next, sizeof next,
-				  d.rec.state == GL_PASSED ?
-				  cfg->pass_lifetime : cfg->retry_window, err);
-		if (rc < 0)
-			return -1;
-		if (rc == 1) {
-			res->wrote = 1;
+	return 1;
+}
+
+static int put_pool(const char *prefix, const char *name, char *out,
+		    size_t outsz)
+{
+	size_t i, n = strlen(prefix);
+
+	if (n + strlen(name) >= outsz)
+		return -1;
+	memcpy(out, prefix, n);
+	for (i = 0; name[i]; i++)
+		out[n + i] = (char)tolower((unsigned char)name[i]);
+	out[n + i] = '\0';
+	return 0;
+}
+
+int gl_client_part(const gl_config *cfg, const CIDR *ip, const char *sender,
+		   const char *host, const char *spf, char *out, size_t outsz,
+		   const char **why_r, gl_err *err)
+{
+	const char *dom = gl_addr_domain(sender), *dot;
+
+	if (cfg->match_pools) {
+		if (spf != NULL && strcasecmp(spf, "pass") == 0 &&
+		    valid_name(dom, 253) &&
+		    put_pool("spf:", dom, out, outsz) == 0) {
+			*why_r = "spf";
+			return 0;
+		}
+		if (host != NULL && valid_name(host, 253) &&
+		    (dot = strchr(host, '.')) != NULL &&
+		    strchr(dot + 1, '.') != NULL &&
+		    put_pool("host:", dot + 1, out, outsz) == 0) {
+			*why_r = "host";
 			return 0;
 		}
 	}
-	return gl_fail(err, "database busy: record changed %d times while "
-		       "deciding", CAS_TRIES);
+	*why_r = "subnet";
+	return gl_ip_subnet(ip, cfg->ipv4_prefix, cfg->ipv6_prefix, out, outsz,
+			    err);
 }
 
-int gl_decide(const gl_config *cfg, gl_store *st, const gl_request *req,
-	      gl_time now, int dry_run, gl_result *res, gl_err *err)
+int gl_client_key(const char *client, char *key, size_t keysz)
 {
-	CIDR ip;
+	size_t n = strlen(client);
+
+	if (n + 2 > keysz)
+		return -1;
+	key[0] = 'c';
+	key[1] = '\0';
+	memcpy(key + 2, client, n);
+	return (int)(n + 2);
+}
+
+/* Brings ctx->dbwl up to the generation gen (0: no entries). */
+static int load_dbwl(gl_ctx *ctx, uint64_t gen, gl_err *err)
+{
+	gl_whitelist *wl = NULL;
+	uint64_t g;
+	size_t len;
+	char *text;
+
+	if (gen == ctx->dbwl_gen)
+		return 0;
+	if (gen == 0) {
+		gl_ctx_free(ctx);
+		return 0;
+	}
+	if (gl_dbwl_read(ctx->st, &text, &len, &g, err) < 0)
+		return -1;
+	if (gl_whitelist_parse_text(&wl, text, len, ctx->cfg->sender_normalize,
+				    "database", err) < 0) {
+		free(text);
+		gl_whitelist_free(wl);
+		return -1;
+	}
+	free(text);
+	gl_ctx_free(ctx);
+	ctx->dbwl = wl;
+	ctx->dbwl_gen = g;
+	return 0;
+}
+
+/* Counts one more passed triplet for the client; errors are not fatal. */
+static void count_pass(gl_ctx *ctx, const char *ckey, size_t cklen,
+		       gl_time now)
+{
+	unsigned char cur[GL_CLIENT_RECORD_SIZE + 1], next[GL_CLIENT_RECORD_SIZE];
+	gl_client_record c;
+	size_t curlen;
+	int i, rc;
+
+	for (i = 0; i < CAS_TRIES; i++) {
+		curlen = sizeof cur;
+		rc = gl_store_get(ctx->st, ckey, cklen, cur, &curlen, NULL);
+		if (rc < 0)
+			return;
+		if (rc == 1 && gl_client_record_decode(cur, curlen, &c, NULL) == 0) {
+			if (c.count < UINT32_MAX)
+				c.count++;
+			c.last_pass = now > c.last_pass ? now : c.last_pass;
+		} else {
+			c.count = 1;
+			c.first_pass = c.last_pass = now;
+		}
+		gl_client_record_encode(&c, next);
+		rc = gl_store_cas(ctx->st, ckey, cklen, rc == 1 ? cur : NULL,
+				  curlen, next, sizeof next,
+				  ctx->cfg->pass_lifetime, NULL);
+		if (rc != 0)
+			return;
+	}
+}
+
+int gl_decide(gl_ctx *ctx, const gl_request *req, gl_time now, int dry_run,
+	      gl_result *res, gl_err *err)
+{
+	const gl_config *cfg = ctx->cfg;
+	char key[GL_KEY_MAX], ckey[GL_CLIENT_MAX + 2];
+	unsigned char cur[GL_VALUE_MAX], gen[16], crec[GL_VALUE_MAX];
+	unsigned char next[GL_RECORD_SIZE];
+	gl_get_item it[3];
+	gl_decision d;
 	gl_wl_query q;
+	gl_err why;
+	int klen, cklen, tries;
+	CIDR ip;
 
 	memset(res, 0, sizeof *res);
 	if (gl_ip_parse(req->ip, &ip, err) < 0 ||
@@ -95,10 +197,81 @@ int gl_decide(const gl_config *cfg, gl_store *st, const gl_request *req,
 		res->reason = "whitelist";
 		return 0;
 	}
-	if (gl_ip_subnet(&ip, cfg->ipv4_prefix, cfg->ipv6_prefix,
-			 res->t.client, sizeof res->t.client, err) < 0)
+	if (gl_client_part(cfg, &ip, res->t.sender, req->host, req->spf,
+			   res->t.client, sizeof res->t.client,
+			   &res->client_why, err) < 0)
 		return -1;
-	if (st == NULL)
+	if (ctx->st == NULL)
 		return gl_fail(err, "no database open");
-	return run_policy(cfg, st, now, dry_run, res, err);
+	klen = gl_key_encode(&res->t, key, sizeof key);
+	cklen = gl_client_key(res->t.client, ckey, sizeof ckey);
+	if (klen < 0 || cklen < 0)
+		return gl_fail(err, "triplet key too long");
+
+	for (tries = 0; tries < CAS_TRIES; tries++) {
+		memset(it, 0, sizeof it);
+		it[0].key = key, it[0].klen = (size_t)klen;
+		it[0].val = cur, it[0].vlen = sizeof cur;
+		it[1].key = GL_DBWL_GEN_KEY, it[1].klen = 1;
+		it[1].val = gen, it[1].vlen = sizeof gen;
+		it[2].key = ckey, it[2].klen = (size_t)cklen;
+		it[2].val = crec, it[2].vlen = sizeof crec;
+		if (ctx->st->ops->get(ctx->st, it, 3, err) < 0)
+			return -1;
+		if (tries == 0) {
+			if (load_dbwl(ctx, it[1].found ?
+				      gl_dbwl_gen_decode(gen, it[1].vlen) : 0,
+				      err) < 0)
+				return -1;
+			res->wl = gl_whitelist_match(ctx->dbwl, &q, now);
+			if (res->wl != NULL) {
+				res->verdict = GL_ACCEPT;
+				res->reason = "whitelist";
+				return 0;
+			}
+			res->have_client = it[2].found &&
+				gl_client_record_decode(crec, it[2].vlen,
+							&res->client, NULL) == 0;
+		}
+		res->have_old = it[0].found;
+		if (it[0].found &&
+		    gl_record_decode(cur, it[0].vlen, &res->old, &why) < 0)
+			return gl_fail(err, "%s: %s (client %s)",
+				       cfg->backend == GL_BACKEND_GDBM ?
+				       cfg->database : cfg->redis, why.msg,
+				       res->t.client);
+		if (tries == 0 && res->have_client &&
+		    cfg->auto_whitelist_clients > 0 &&
+		    res->client.count >= cfg->auto_whitelist_clients &&
+		    now - res->client.last_pass <= cfg->pass_lifetime &&
+		    !(res->have_old && res->old.state == GL_PASSED)) {
+			res->verdict = GL_ACCEPT;
+			res->reason = "auto";
+			return 0;
+		}
+		gl_policy_decide(cfg, it[0].found ? &res->old : NULL, now, &d);
+		res->verdict = d.verdict;
+		res->wait = d.wait;
+		res->reason = d.reason;
+		res->rec = d.rec;
+		if (!d.write || dry_run)
+			return 0;
+		gl_record_encode(&d.rec, next);
+		switch (gl_store_cas(ctx->st, key, (size_t)klen,
+				     it[0].found ? cur : NULL, it[0].vlen, next,
+				     sizeof next, d.rec.state == GL_PASSED ?
+				     cfg->pass_lifetime : cfg->retry_window,
+				     err)) {
+		case -1:
+			return -1;
+		case 1:
+			res->wrote = 1;
+			if (!strcmp(d.reason, "pass") &&
+			    cfg->auto_whitelist_clients > 0)
+				count_pass(ctx, ckey, (size_t)cklen, now);
+			return 0;
+		}
+	}
+	return gl_fail(err, "database busy: record changed %d times while "
+		       "deciding", CAS_TRIES);
 }

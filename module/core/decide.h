@@ -3,22 +3,37 @@
  * stored record: the piece the Exim module and greylist-admin share.
  *
  * gl_decide() checks the arguments, folds the addresses, tries the
- * whitelist, builds the triplet key and runs the policy against the store
- * (read first; write only when the policy changes the record, by
- * compare-and-set, retried a few times when another process got there
- * first). With dry_run it only reads (greylist-admin explain). It returns
- * 0 with res filled, or -1 with err when it cannot decide: bad argument,
- * unreadable or busy store, a record it does not recognise. The caller
- * then answers per on_error with gl_error_result().
+ * whitelist files, chooses the client part of the key (the subnet, or a
+ * pool: "spf:DOMAIN" or "host:NAME-WITHOUT-FIRST-LABEL" with match_pools),
+ * then reads the triplet, the database whitelist's generation and the
+ * client's pass count in one store call; it tries the database whitelist
+ * and the auto-whitelist, and runs the policy (writing only when the
+ * record changes, by compare-and-set, retried when another process got
+ * there first). With dry_run it only reads (greylist-admin explain).
+ *
+ * It returns 0 with res filled, or -1 with err when it cannot decide: bad
+ * argument, unreadable or busy store, a record it does not recognise. The
+ * caller then answers per on_error with gl_error_result().
+ *
+ * A gl_ctx holds what lives across decisions (the parsed database
+ * whitelist); the caller owns the configuration and the store.
  */
 #ifndef GL_DECIDE_H
 #define GL_DECIDE_H
 
 #include "addr.h"
+#include "dbwl.h"
 #include "policy.h"
 #include "store.h"
 #include "triplet.h"
 #include "whitelist.h"
+
+typedef struct gl_ctx {
+	const gl_config *cfg;
+	gl_store *st;
+	gl_whitelist *dbwl;   /* parsed database whitelist, or NULL */
+	uint64_t dbwl_gen;    /* its generation; 0: none loaded */
+} gl_ctx;
 
 typedef struct gl_request {
 	const char *ip;
@@ -33,17 +48,34 @@ typedef struct gl_result {
 	enum gl_verdict verdict;
 	gl_time wait;              /* with GL_DEFER */
 	const char *reason;        /* new, early, restart, pass, known,
-				      whitelist, error */
+				      whitelist, auto, error */
+	const char *client_why;    /* subnet, spf or host */
 	const gl_wl_entry *wl;     /* the entry that matched, or NULL */
 	gl_triplet t;              /* the key's parts (client may be "") */
 	int have_old;              /* a record was stored before */
 	gl_record old;             /* ... and this was it */
 	gl_record rec;             /* the record after the decision */
+	int have_client;           /* the client has passed triplets */
+	gl_client_record client;   /* ... counted here */
 	int wrote;                 /* the store was changed */
 } gl_result;
 
-int gl_decide(const gl_config *cfg, gl_store *st, const gl_request *req,
-	      gl_time now, int dry_run, gl_result *res, gl_err *err) GL_WUR;
+void gl_ctx_init(gl_ctx *ctx, const gl_config *cfg, gl_store *st);
+void gl_ctx_free(gl_ctx *ctx);
+
+int gl_decide(gl_ctx *ctx, const gl_request *req, gl_time now, int dry_run,
+	      gl_result *res, gl_err *err) GL_WUR;
+
+/*
+ * The client part of a key for this request (the pool rules above), and
+ * why ("subnet", "spf" or "host"). Shared with greylist-admin delete.
+ */
+int gl_client_part(const gl_config *cfg, const CIDR *ip, const char *sender,
+		   const char *host, const char *spf, char *out, size_t outsz,
+		   const char **why_r, gl_err *err) GL_WUR;
+
+/* The key of a client record: "c" NUL client. Returns its length or -1. */
+int gl_client_key(const char *client, char *key, size_t keysz) GL_WUR;
 
 /* Fills res with the on_error answer (reason "error"). */
 void gl_error_result(const gl_config *cfg, gl_result *res);

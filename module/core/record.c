@@ -70,3 +70,37 @@ const char *gl_state_name(enum gl_state s)
 {
 	return s == GL_PASSED ? "passed" : "pending";
 }
+
+void gl_client_record_encode(const gl_client_record *c,
+			     unsigned char out[GL_CLIENT_RECORD_SIZE])
+{
+	out[0] = 'C';
+	out[1] = GL_RECORD_VERSION;
+	out[2] = 0;
+	out[3] = 0;
+	out[4] = (unsigned char)c->count;
+	out[5] = (unsigned char)(c->count >> 8);
+	out[6] = (unsigned char)(c->count >> 16);
+	out[7] = (unsigned char)(c->count >> 24);
+	put64(out + 8, (uint64_t)c->first_pass);
+	put64(out + 16, (uint64_t)c->last_pass);
+}
+
+int gl_client_record_decode(const void *buf, size_t len,
+			    gl_client_record *c_r, gl_err *err)
+{
+	const unsigned char *p = buf;
+	gl_client_record c;
+
+	if (len != GL_CLIENT_RECORD_SIZE || p[0] != 'C' ||
+	    p[1] != GL_RECORD_VERSION || p[2] != 0 || p[3] != 0)
+		return gl_fail(err, "not a client record (%zu bytes)", len);
+	c.count = (uint32_t)p[4] | (uint32_t)p[5] << 8 |
+		  (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+	c.first_pass = (gl_time)get64(p + 8);
+	c.last_pass = (gl_time)get64(p + 16);
+	if (c.count == 0 || c.first_pass < 0 || c.last_pass < c.first_pass)
+		return gl_fail(err, "client record with impossible values");
+	*c_r = c;
+	return 0;
+}

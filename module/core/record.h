@@ -34,6 +34,25 @@ typedef struct gl_record {
 	gl_time passed_at;
 } gl_record;
 
+/*
+ * A client record (key "c" NUL client) counts the distinct triplets of
+ * one client that passed, for auto_whitelist_clients. Version 1, 24
+ * bytes: 'C', 1, 0, 0, count (uint32), first_pass (int64), last_pass
+ * (int64, >= first_pass); count >= 1.
+ */
+#define GL_CLIENT_RECORD_SIZE 24
+
+typedef struct gl_client_record {
+	uint32_t count;
+	gl_time first_pass;
+	gl_time last_pass;
+} gl_client_record;
+
+void gl_client_record_encode(const gl_client_record *c,
+			     unsigned char out[GL_CLIENT_RECORD_SIZE]);
+int gl_client_record_decode(const void *buf, size_t len,
+			    gl_client_record *c_r, gl_err *err) GL_WUR;
+
 void gl_record_encode(const gl_record *r, unsigned char out[GL_RECORD_SIZE]);
 int gl_record_decode(const void *buf, size_t len, gl_record *r_r,
 		     gl_err *err) GL_WUR;

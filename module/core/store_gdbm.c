@@ -131,18 +131,21 @@ static int g_get(gl_store *st, gl_get_item *items, size_t n, gl_err *err)
 /* One compare-and-set on an open writer: 1 done, 0 differs, -1 error. */
 static int cas_one(gstore *s, GDBM_FILE db, gl_cas_item *it, gl_err *err)
 {
-	unsigned char cur[GL_VALUE_MAX];
-	size_t curlen = sizeof cur;
 	datum k = { (char *)it->key, (int)it->klen };
 	datum v = { (char *)it->val, (int)it->vlen };
-	int rc;
+	datum cur = gdbm_fetch(db, k);
+	int same, rc;
 
-	rc = fetch(s, db, it->key, it->klen, cur, &curlen, err);
-	if (rc < 0)
-		return -1;
-	if (it->old == NULL ? rc != 0 :
-	    (rc == 0 || curlen != it->oldlen ||
-	     memcmp(cur, it->old, it->oldlen) != 0))
+	if (cur.dptr == NULL && gdbm_last_errno(db) != GDBM_ITEM_NOT_FOUND)
+		return gl_fail(err, "%s: cannot read database: %s", s->path,
+			       gdbm_db_strerror(db));
+	if (it->old == NULL)
+		same = cur.dptr == NULL;
+	else
+		same = cur.dptr != NULL && (size_t)cur.dsize == it->oldlen &&
+		       memcmp(cur.dptr, it->old, it->oldlen) == 0;
+	free(cur.dptr);
+	if (!same)
 		return 0;
 	if (it->val == NULL)
 		rc = gdbm_delete(db, k);

@@ -27,6 +27,44 @@ void gl_wl_entry_free(gl_wl_entry *e)
 	free(e);
 }
 
+int gl_whitelist_parse_text(gl_whitelist **wlp, const char *text, size_t len,
+			    int sender_normalize, const char *origin,
+			    gl_err *err)
+{
+	char line[WL_LINE_MAX + 1];
+	gl_wl_entry *e, **tail;
+	const char *p = text, *end = text + len, *nl;
+	unsigned lineno = 0;
+	int blank;
+
+	if (*wlp == NULL) {
+		*wlp = calloc(1, sizeof **wlp);
+		if (*wlp == NULL)
+			return gl_fail(err, "out of memory");
+		(*wlp)->sender_normalize = sender_normalize;
+	}
+	for (tail = &(*wlp)->head; *tail != NULL; tail = &(*tail)->next)
+		;
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		lineno++;
+		if ((size_t)(nl - p) > WL_LINE_MAX || memchr(p, '\0', (size_t)(nl - p)))
+			return gl_fail(err, "%s: entry %u: bad line", origin, lineno);
+		memcpy(line, p, (size_t)(nl - p));
+		line[nl - p] = '\0';
+		e = gl_wl_parse(line, sender_normalize, 0, origin, &blank, err);
+		if (e == NULL && !blank)
+			return -1;
+		if (e != NULL) {
+			*tail = e;
+			tail = &e->next;
+		}
+	}
+	return 0;
+}
+
 void gl_whitelist_free(gl_whitelist *wl)
 {
 	gl_wl_entry *e, *next;
@@ -55,6 +93,15 @@ int gl_parse_expiry(const char *s, gl_time base, gl_time *t_r)
 		tm.tm_mon = m - 1;
 		tm.tm_mday = d + 1; /* the end of that day */
 		*t_r = (gl_time)timegm(&tm) - 1;
+		return 0;
+	}
+	if (s[0] == '@') { /* absolute Unix time, as the database keeps it */
+		char *end;
+		long long t = strtoll(s + 1, &end, 10);
+
+		if (!isdigit((unsigned char)s[1]) || *end != '\0' || t <= 0)
+			return -1;
+		*t_r = (gl_time)t;
 		return 0;
 	}
 	if (gl_parse_duration(s, 0, &ms) < 0)

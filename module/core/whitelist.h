@@ -8,7 +8,8 @@
  * "rcpt:ADDRESS" or "rcpt:DOMAIN" (the recipient) or "host:PATTERN" (the
  * verified host name; a leading "*." stands for one or more labels).
  * A DURATION in a file counts from the file's modification time; a date
- * is the end of that day, UTC. An expired entry never matches.
+ * is the end of that day, UTC; "@SECONDS" is a Unix time (the form the
+ * database keeps). An expired entry never matches.
  *
  * The list owns its strings; gl_whitelist_free() frees it all.
  */
@@ -59,6 +60,14 @@ gl_wl_entry *gl_wl_parse(const char *line, int sender_normalize, gl_time base,
 /* Appends every entry of a file to *wl (created when NULL). */
 int gl_whitelist_load_file(gl_whitelist **wl, const char *path,
 			   int sender_normalize, gl_err *err) GL_WUR;
+
+/*
+ * Appends the entries of text (len bytes of lines in the file format, as
+ * the database keeps them) to *wl, each with the given origin.
+ */
+int gl_whitelist_parse_text(gl_whitelist **wl, const char *text, size_t len,
+			    int sender_normalize, const char *origin,
+			    gl_err *err) GL_WUR;
 
 /* The first entry that matches q and has not expired at now, or NULL. */
 const gl_wl_entry *gl_whitelist_match(const gl_whitelist *wl,

@@ -31,36 +31,63 @@ static int teardown(void **state)
 	return 0;
 }
 
+static const char *last_client; /* client part of the last run() */
+
+static const char *run_req(const gl_request *rq, gl_time now, int dry);
+
 static const char *run(const char *ip, const char *from, const char *to,
 		       gl_time now, int dry)
 {
-	static char y[GL_ERR_MAX + 8];
 	gl_request req = { ip, from, to, NULL, NULL, NULL };
-	gl_result res;
-	gl_err err;
 
-	if (gl_decide(&cfg, st, &req, now, dry, &res, &err) < 0)
+	return run_req(&req, now, dry);
+}
+
+static const char *run_req(const gl_request *rq, gl_time now, int dry)
+{
+	static char y[GL_ERR_MAX + 8];
+	static gl_result res;
+	gl_request req = *rq;
+	gl_err err;
+	gl_ctx ctx;
+	int rc;
+
+	gl_ctx_init(&ctx, &cfg, st);
+	rc = gl_decide(&ctx, &req, now, dry, &res, &err);
+	gl_ctx_free(&ctx);
+	if (rc < 0)
 		snprintf(y, sizeof y, "ERR %s", err.msg);
 	else
 		gl_yield(&res, y, sizeof y);
+	last_client = res.t.client;
 	return y;
 }
+
+static char kind; /* the first key byte records() counts */
 
 static int count_fn(void *arg, const void *k, size_t kl, const void *v,
 		    size_t vl)
 {
-	(void)k, (void)kl, (void)v, (void)vl;
-	(*(int *)arg)++;
+	(void)kl, (void)v, (void)vl;
+	if (*(const char *)k == kind)
+		(*(int *)arg)++;
 	return 0;
 }
 
-static int records(void)
+/* Triplet records ('t'), or client records with kind 'c'. */
+static int records_of(char k)
 {
 	gl_err err;
 	int n = 0;
 
+	kind = k;
 	assert_int_equal(gl_store_scan(st, count_fn, &n, &err), 0);
 	return n;
+}
+
+static int records(void)
+{
+	return records_of('t');
 }
 
 static void test_lifecycle(void **state)
@@ -85,6 +112,8 @@ static void test_lifecycle(void **state)
 	assert_string_equal(run("::ffff:192.0.2.1", s, r, T0 + 500, 0),
 			    "accept known");
 	assert_int_equal(records(), 5);
+	/* Two clients have passed a triplet each. */
+	assert_int_equal(records_of('c'), 2);
 	(void)state;
 }
 
@@ -113,7 +142,11 @@ static void test_whitelist(void **state)
 	unit_write(dir, "wl", "rcpt:postmaster@our.example owner=ops\n", path,
 		   sizeof path);
 	assert_int_equal(gl_whitelist_load_file(&cfg.whitelist, path, 1, &err), 0);
-	assert_int_equal(gl_decide(&cfg, st, &req, T0, 0, &res, &err), 0);
+	gl_ctx ctx;
+
+	gl_ctx_init(&ctx, &cfg, st);
+	assert_int_equal(gl_decide(&ctx, &req, T0, 0, &res, &err), 0);
+	gl_ctx_free(&ctx);
 	assert_int_equal(res.verdict, GL_ACCEPT);
 	assert_string_equal(res.reason, "whitelist");
 	assert_non_null(res.wl);
@@ -184,6 +217,102 @@ static void test_lost_races(void **state)
 	(void)state;
 }
 
+static void test_pools(void **state)
+{
+	gl_request a = { "192.0.2.7", "bounce-1@Vendor.example", "r@our.example",
+			 NULL, NULL, "pass" };
+	gl_request b = { "203.0.113.9", "bounce-2@vendor.example", "r@our.example",
+			 NULL, NULL, "pass" };
+	gl_request h1 = { "192.0.2.7", "x@outlook.example", "r@our.example",
+			  "mail-eopbgr60135.outbound.protection.outlook.com",
+			  NULL, NULL };
+	gl_request h2 = h1;
+
+	/* spf=pass: the sender's domain is the client; VERP folded. */
+	assert_string_equal(run_req(&a, T0, 0), "defer 300 new");
+	assert_string_equal(last_client, "spf:vendor.example");
+	assert_string_equal(run_req(&b, T0 + 300, 0), "accept pass");
+	/* A verified host name of 3+ labels, less its first label. */
+	assert_string_equal(run_req(&h1, T0, 0), "defer 300 new");
+	assert_string_equal(last_client, "host:outbound.protection.outlook.com");
+	h2.ip = "198.51.100.3";
+	h2.host = "MAIL-DB8EUR05ON2100.outbound.protection.outlook.com";
+	assert_string_equal(run_req(&h2, T0 + 300, 0), "accept pass");
+	/* Otherwise the subnet: spf other than pass, 2-label names. */
+	a.spf = "softfail";
+	run_req(&a, T0, 1);
+	assert_string_equal(last_client, "192.0.2.0/24");
+	h1.host = "example.com";
+	run_req(&h1, T0, 1);
+	assert_string_equal(last_client, "192.0.2.0/24");
+	h1.host = "bad name!.example.com";
+	run_req(&h1, T0, 1);
+	assert_string_equal(last_client, "192.0.2.0/24");
+	cfg.match_pools = 0;
+	b.spf = "pass";
+	run_req(&b, T0, 1);
+	assert_string_equal(last_client, "203.0.113.0/24");
+	(void)state;
+}
+
+static void test_auto_whitelist(void **state)
+{
+	cfg.auto_whitelist_clients = 2;
+	assert_string_equal(run("192.0.2.1", "a@x.example", "r1@our.example", T0, 0), "defer 300 new");
+	assert_string_equal(run("192.0.2.1", "a@x.example", "r2@our.example", T0, 0), "defer 300 new");
+	assert_string_equal(run("192.0.2.1", "a@x.example", "r3@our.example", T0, 0), "defer 300 new");
+	assert_string_equal(run("192.0.2.1", "a@x.example", "r1@our.example", T0 + 300, 0), "accept pass");
+	/* one pass is not enough; a repeat of a passed triplet is no new pass */
+	assert_string_equal(run("192.0.2.1", "b@x.example", "r1@our.example", T0 + 301, 0), "defer 300 new");
+	assert_string_equal(run("192.0.2.1", "a@x.example", "r1@our.example", T0 + 302, 0), "accept known");
+	assert_string_equal(run("192.0.2.1", "c@x.example", "r1@our.example", T0 + 303, 0), "defer 300 new");
+	assert_string_equal(run("192.0.2.1", "a@x.example", "r2@our.example", T0 + 400, 0), "accept pass");
+	/* two distinct passes: the client's new triplets go through */
+	assert_string_equal(run("192.0.2.99", "z@new.example", "q@our.example", T0 + 401, 0), "accept auto");
+	assert_string_equal(run("192.0.3.1", "z@new.example", "q@our.example", T0 + 401, 0), "defer 300 new");
+	/* until pass_lifetime after the last pass */
+	assert_string_equal(run("192.0.2.99", "y@new.example", "q@our.example",
+				T0 + 400 + cfg.pass_lifetime, 0), "accept auto");
+	assert_string_equal(run("192.0.2.99", "w@new.example", "q@our.example",
+				T0 + 401 + cfg.pass_lifetime, 0), "defer 300 new");
+	cfg.auto_whitelist_clients = 0;
+	assert_string_equal(run("192.0.2.99", "v@new.example", "q@our.example", T0 + 500, 0), "defer 300 new");
+	(void)state;
+}
+
+static void test_database_whitelist(void **state)
+{
+	const char *e1 = "192.0.2.0/24 owner=alice expires=@1800000100 # partner\n";
+	char *text;
+	size_t len;
+	uint64_t gen;
+	gl_err err;
+
+	assert_int_equal(gl_dbwl_read(st, &text, &len, &gen, &err), 0);
+	assert_int_equal(len, 0);
+	assert_int_equal(gen, 0);
+	assert_int_equal(gl_dbwl_write(st, text, len, gen, e1, strlen(e1), &err), 1);
+	/* A stale generation loses. */
+	assert_int_equal(gl_dbwl_write(st, text, len, gen, "x.example\n", 10, &err), 0);
+	free(text);
+	assert_string_equal(run("192.0.2.5", "a@b.example", "c@d.example", T0, 0),
+			    "accept whitelist");
+	assert_int_equal(records(), 0);
+	/* Expired one second after its time: greylisted again. */
+	assert_string_equal(run("192.0.2.5", "a@b.example", "c@d.example", T0 + 100, 0),
+			    "accept whitelist");
+	assert_string_equal(run("192.0.2.5", "a@b.example", "c@d.example", T0 + 101, 0),
+			    "defer 300 new");
+	assert_int_equal(gl_dbwl_read(st, &text, &len, &gen, &err), 0);
+	assert_int_equal(gen, 1);
+	assert_string_equal(text, e1);
+	assert_int_equal(gl_dbwl_write(st, text, len, gen, "", 0, &err), 1);
+	free(text);
+	assert_string_equal(run("192.0.2.5", "a@b.example", "c@d.example",
+				T0 + 111, 1), "defer 290 early");
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +321,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_whitelist, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_races, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pools, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auto_whitelist, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_database_whitelist, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("decide", tests, NULL, NULL);
 }
