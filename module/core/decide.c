@@ -275,3 +275,36 @@ int gl_decide(gl_ctx *ctx, const gl_request *req, gl_time now, int dry_run,
 	return gl_fail(err, "database busy: record changed %d times while "
 		       "deciding", CAS_TRIES);
 }
+
+int gl_pair_valid(const gl_config *cfg, const void *key, size_t klen,
+		  const void *val, size_t vlen)
+{
+	const char *k = key;
+	gl_triplet t;
+	gl_record r;
+	gl_client_record c;
+	gl_whitelist *wl = NULL;
+	int ok;
+
+	if (klen == 0)
+		return 0;
+	switch (k[0]) {
+	case 't':
+		return gl_key_decode(key, klen, &t) == 0 &&
+		       gl_record_decode(val, vlen, &r, NULL) == 0;
+	case 'c':
+		return klen > 2 && klen <= GL_CLIENT_MAX + 2 && k[1] == '\0' &&
+		       memchr(k + 2, '\0', klen - 2) == NULL &&
+		       gl_client_record_decode(val, vlen, &c, NULL) == 0;
+	case 'V':
+		return klen == 1 && vlen == 8;
+	case 'W':
+		ok = klen == 1 && vlen <= GL_DBWL_MAX &&
+		     gl_whitelist_parse_text(&wl, val, vlen,
+					     cfg->sender_normalize, "database",
+					     NULL) == 0;
+		gl_whitelist_free(wl);
+		return ok;
+	}
+	return 0;
+}

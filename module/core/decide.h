@@ -77,6 +77,14 @@ int gl_client_part(const gl_config *cfg, const CIDR *ip, const char *sender,
 /* The key of a client record: "c" NUL client. Returns its length or -1. */
 int gl_client_key(const char *client, char *key, size_t keysz) GL_WUR;
 
+/*
+ * 1 when (key, val) is a pair this project writes and its value decodes
+ * (a triplet, a client record, the database whitelist or its
+ * generation), else 0. For recover and for checks of a whole database.
+ */
+int gl_pair_valid(const gl_config *cfg, const void *key, size_t klen,
+		  const void *val, size_t vlen);
+
 /* Fills res with the on_error answer (reason "error"). */
 void gl_error_result(const gl_config *cfg, gl_result *res);
 

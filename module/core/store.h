@@ -73,6 +73,23 @@ gl_store *gl_store_open(const gl_config *cfg, gl_err *err);
 gl_store *gl_store_gdbm_open(const char *path, long lock_timeout_ms,
 			     gl_err *err);
 
+/*
+ * Rebuilds a damaged GDBM file in place with gdbm_recover() (the original
+ * is kept beside it, its name in backup, when GDBM made one), then deletes
+ * every pair valid() refuses. Counts what was kept and what was lost.
+ * A file whose header cannot be read at all is moved aside to
+ * PATH.broken-SECONDS and an empty database takes its place.
+ */
+typedef struct gl_recover_report {
+	size_t kept, lost;
+	char backup[PATH_MAX + 32];
+} gl_recover_report;
+
+int gl_gdbm_recover(const char *path, long lock_timeout_ms,
+		    int (*valid)(void *arg, const void *k, size_t kl,
+				 const void *v, size_t vl),
+		    void *arg, gl_recover_report *rep, gl_err *err) GL_WUR;
+
 /* One key: 1 found, 0 absent, -1 error; *vlen as for get. */
 int gl_store_get(gl_store *st, const void *key, size_t klen, void *val,
 		 size_t *vlen, gl_err *err) GL_WUR;

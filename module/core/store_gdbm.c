@@ -11,9 +11,11 @@
  * file to disk (GDBM always does), so what was accepted survives a crash.
  */
 #include <errno.h>
+#include <unistd.h>
 #include <gdbm.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "store.h"
@@ -331,4 +333,94 @@ gl_store *gl_store_gdbm_open(const char *path, long lock_timeout_ms,
 	s->base.ops = &gdbm_ops;
 	s->lock_timeout_ms = lock_timeout_ms;
 	return &s->base;
+}
+
+int gl_gdbm_recover(const char *path, long lock_timeout_ms,
+		    int (*valid)(void *arg, const void *k, size_t kl,
+				 const void *v, size_t vl),
+		    void *arg, gl_recover_report *rep, gl_err *err)
+{
+	gstore s;
+	GDBM_FILE db;
+	gdbm_recovery rcvr;
+	datum k, next, v;
+	int absent, rc = 0;
+
+	memset(rep, 0, sizeof *rep);
+	memset(&s, 0, sizeof s);
+	if (gl_copy(s.path, sizeof s.path, path) < 0)
+		return gl_fail(err, "database file name too long");
+	s.lock_timeout_ms = lock_timeout_ms;
+	db = open_db(&s, GDBM_WRITER, &absent, err);
+	if (db == NULL) {
+		if (strstr(err->msg, "database busy") != NULL ||
+		    access(path, F_OK) != 0)
+			return -1;
+		/* The header itself is unreadable: keep the file aside. */
+		snprintf(rep->backup, sizeof rep->backup, "%s.broken-%lld", path,
+			 (long long)time(NULL));
+		if (rename(path, rep->backup) != 0)
+			return gl_fail(err, "%s: cannot move aside: %s", path,
+				       strerror(errno));
+		db = open_db(&s, GDBM_WRCREAT, &absent, err);
+		if (db == NULL)
+			return -1;
+		gdbm_close(db);
+		rep->lost = 1; /* at least: the whole file, uncounted */
+		return 0;
+	}
+	memset(&rcvr, 0, sizeof rcvr);
+	if (gdbm_recover(db, &rcvr, GDBM_RCVR_FORCE | GDBM_RCVR_BACKUP) != 0) {
+		rc = gl_fail(err, "%s: recovery failed: %s", path,
+			     gdbm_db_strerror(db));
+		gdbm_close(db);
+		return rc;
+	}
+	rep->lost = rcvr.failed_keys;
+	if (rcvr.backup_name != NULL) {
+		snprintf(rep->backup, sizeof rep->backup, "%s", rcvr.backup_name);
+		free(rcvr.backup_name);
+	}
+	/* Collect what our decoders refuse, then delete it. */
+	{
+		datum *bad = NULL;
+		size_t nbad = 0, cap = 0, i;
+
+		for (k = gdbm_firstkey(db); k.dptr != NULL; k = next) {
+			v = gdbm_fetch(db, k);
+			if (v.dptr != NULL && valid(arg, k.dptr, (size_t)k.dsize,
+						    v.dptr, (size_t)v.dsize)) {
+				rep->kept++;
+			} else if (nbad < cap ||
+				   (bad = realloc(bad, (cap = cap * 2 + 64) *
+						  sizeof *bad)) != NULL) {
+				bad[nbad].dsize = k.dsize;
+				bad[nbad].dptr = malloc((size_t)k.dsize);
+				if (bad[nbad].dptr != NULL) {
+					memcpy(bad[nbad].dptr, k.dptr,
+					       (size_t)k.dsize);
+					nbad++;
+				}
+			}
+			free(v.dptr);
+			next = gdbm_nextkey(db, k);
+			free(k.dptr);
+			if (bad == NULL && cap != 0) {
+				rc = gl_fail(err, "out of memory");
+				free(next.dptr);
+				break;
+			}
+		}
+		for (i = 0; i < nbad; i++) {
+			if (rc == 0 && gdbm_delete(db, bad[i]) != 0)
+				rc = gl_fail(err, "%s: cannot delete: %s", path,
+					     gdbm_db_strerror(db));
+			free(bad[i].dptr);
+		}
+		rep->lost += nbad;
+		free(bad);
+	}
+	if (gdbm_close(db) != 0 && rc == 0)
+		rc = gl_fail(err, "%s: cannot close database", path);
+	return rc;
 }

@@ -65,6 +65,18 @@ int gl_whitelist_parse_text(gl_whitelist **wlp, const char *text, size_t len,
 	return 0;
 }
 
+int gl_wl_format(const gl_wl_entry *e, char *buf, size_t sz)
+{
+	char exp[32] = "";
+	int n;
+
+	if (e->expires != 0)
+		snprintf(exp, sizeof exp, " expires=@%lld", (long long)e->expires);
+	n = snprintf(buf, sz, "%s%s%s%s%s%s", e->entry, *e->owner ? " owner=" : "",
+		     e->owner, exp, *e->comment ? " # " : "", e->comment);
+	return n < 0 || (size_t)n >= sz ? -1 : 0;
+}
+
 void gl_whitelist_free(gl_whitelist *wl)
 {
 	gl_wl_entry *e, *next;

@@ -75,6 +75,13 @@ const gl_wl_entry *gl_whitelist_match(const gl_whitelist *wl,
 int gl_wl_entry_matches(const gl_wl_entry *e, const gl_wl_query *q,
 			gl_time now);
 
+/*
+ * Writes e as one line in the form the database keeps ("ENTRY
+ * [owner=NAME] [expires=@SECONDS] [# comment]", no newline). Returns 0,
+ * or -1 when it does not fit in sz bytes.
+ */
+int gl_wl_format(const gl_wl_entry *e, char *buf, size_t sz) GL_WUR;
+
 void gl_wl_entry_free(gl_wl_entry *e);
 void gl_whitelist_free(gl_whitelist *wl);
 
