@@ -2,7 +2,7 @@
 # Each test makes its own directory under $TMPDIR, prints "ok - ..." or
 # "not ok - ..." lines, and removes what it made when it exits.
 set -u
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
+TOP=${GL_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 GL_SO=${GL_SO:-$TOP/module/greylist.so}
 GL_ADMIN=${GL_ADMIN:-$TOP/tools/greylist-admin}
 GL_PRELOAD=${GL_PRELOAD:-}
