@@ -26,6 +26,7 @@ CORE_OBJ = $(CORE_SRC:module/core/%.c=$(B)/core/%.o)
 CORE_LIB = $(B)/libglcore.a
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+HELPERS  = $(B)/tests/gl-hammer $(B)/tests/gl-holdlock $(B)/tests/gl-poke
 
 # Packages needed to build, test and demo (see README).
 DEB_PKGS = gcc make libc6-dev exim4-daemon-heavy exim4-dev libcidr-dev \
@@ -62,7 +63,11 @@ $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(CORE_LIB) $(CORE_HDR)
 	$(CC) $(CFLAGS) -Wno-unused-parameter -o $@ $< $(CORE_LIB) $(LDFLAGS) \
 	  $(LIBS) -lcmocka
 
-units: $(UNIT_BIN)
+$(B)/tests/gl-%: tests/tools/gl-%.c $(CORE_LIB) $(CORE_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(CORE_LIB) $(LDFLAGS) $(LIBS)
+
+units: $(UNIT_BIN) $(HELPERS)
 
 deps:
 	@sh tests/deps.sh install $(DEB_PKGS)

@@ -53,11 +53,19 @@ write_gl_conf() {
 # write_exim_conf: a receiving Exim for -bh/-be with the snippet included.
 write_exim_conf() {
 	mkdir -p "$T/spool" "$T/log" "$T/mail"
+	if [ -n "${AS_EXIM_USER:-}" ]; then
+		# Exim drops to Debian-exim as in production: the module and
+		# everything it reads must be readable by that user.
+		user=""
+		chown -R Debian-exim "$T/spool" "$T/log"
+	else
+		user="exim_user = root
+exim_group = root"
+	fi
 	cat >"$T/exim.conf" <<EOC
 GREYLIST_SO = $GL_SO
 GREYLIST_CONF = $T/greylist.conf
-exim_user = root
-exim_group = root
+$user
 primary_hostname = mx.test.example
 spool_directory = $T/spool
 log_file_path = $T/log/%slog
@@ -96,12 +104,14 @@ EOC
 }
 
 # smtp_bh IP FROM RCPT [AUTH]: one SMTP dialogue through exim -bh;
-# prints the server's reply to RCPT (its first line).
+# prints the server's reply to RCPT (its first line). MAIL_OPTS are added
+# to MAIL FROM.
 smtp_bh() {
 	{
 		printf 'EHLO client.example\r\n'
 		[ -n "${4:-}" ] && printf 'AUTH PLAIN %s\r\n' "$4"
-		printf 'MAIL FROM:<%s>\r\nRCPT TO:<%s>\r\nQUIT\r\n' "$2" "$3"
+		printf 'MAIL FROM:<%s>%s\r\nRCPT TO:<%s>\r\nQUIT\r\n' "$2" \
+			"${MAIL_OPTS:-}" "$3"
 	} | exim_run -C "$T/exim.conf" -bh "$1" 2>>"$T/bh.err" |
 		tr -d '\r' >"$T/bh.out"
 	# Replies: banner, EHLO (multi-line), [AUTH], MAIL, RCPT, QUIT.

@@ -22,6 +22,7 @@ count() {
 suite() {
 	name=$1 bindir=$2 so=$3 admin=$4
 	shift 4
+	export GL_HELPERS="$top/$bindir/tests"
 	for t in "$bindir"/tests/test_*; do
 		[ -x "$t" ] || continue
 		out="$log/$name-$(basename "$t").tap"

@@ -208,9 +208,11 @@ static int cmd_list(gl_store *st, int argc, char **argv)
 	v.fn = list_one;
 	v.arg = &o;
 	bad = each_triplet(st, &v);
-	if (bad)
+	if (bad) {
 		fprintf(stderr, "%s: %u records could not be read (see "
 			"'recover')\n", progname, bad);
+		return 1;
+	}
 	return 0;
 }
 
