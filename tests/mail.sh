@@ -32,6 +32,7 @@ start_receiver() {
 		echo "database = $R/db/greylist.gdbm"
 		echo "delay = ${GL_DELAY:-2s}"
 		echo "log = all"
+		[ -n "${GL_EXTRA:-}" ] && printf '%s\n' "$GL_EXTRA"
 	} >"$R/greylist.conf"
 	chmod 0644 "$R/greylist.conf"
 	RPORT=$(free_port) || return 1
