@@ -8,7 +8,10 @@ SO      ?= module/greylist.so
 ADMIN   ?= tools/greylist-admin
 
 WARN    = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Werror
-ifeq ($(SAN),1)
+ifeq ($(FUZZ),1)
+OPT     = -O1 -g -fno-omit-frame-pointer \
+          -fsanitize=fuzzer-no-link,address,undefined
+else ifeq ($(SAN),1)
 OPT     = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
           -fno-sanitize-recover=undefined
 else
@@ -25,14 +28,18 @@ CORE_HDR = $(wildcard module/core/*.h)
 CORE_OBJ = $(CORE_SRC:module/core/%.c=$(B)/core/%.o)
 CORE_LIB = $(B)/libglcore.a
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_SECONDS ?= 120
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 HELPERS  = $(B)/tests/gl-hammer $(B)/tests/gl-holdlock $(B)/tests/gl-poke
 
 # Packages needed to build, test and demo (see README).
 DEB_PKGS = gcc make libc6-dev exim4-daemon-heavy exim4-dev libcidr-dev \
-           libgdbm-dev libjansson-dev libcmocka-dev swaks iproute2
+           libgdbm-dev libjansson-dev libcmocka-dev swaks iproute2 \
+           clang libclang-rt-14-dev
 
-.PHONY: all deps check check-deps demo bench fuzz install clean units
+.PHONY: all deps check check-deps demo bench fuzz fuzzers install clean units FORCE
 
 all: $(SO) $(ADMIN)
 
@@ -69,6 +76,17 @@ $(B)/tests/gl-%: tests/tools/gl-%.c $(CORE_LIB) $(CORE_HDR)
 
 units: $(UNIT_BIN) $(HELPERS)
 
+# libFuzzer targets (clang), built against a core built for them.
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_HDR) FORCE
+	$(MAKE) B=build/fuzz CC=clang FUZZ=1 build/fuzz/libglcore.a
+	clang -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) \
+	  -fsanitize=fuzzer,address,undefined -o $@ $< build/fuzz/libglcore.a \
+	  $(LIBS)
+
+fuzzers: $(FUZZ_BIN)
+
+FORCE:
+
 deps:
 	@sh tests/deps.sh install $(DEB_PKGS)
 
@@ -82,6 +100,7 @@ check: check-deps
 	$(MAKE) B=build/san SAN=1 SO=build/san/greylist.so \
 	  ADMIN=build/san/greylist-admin build/san/greylist.so \
 	  build/san/greylist-admin units
+	$(MAKE) fuzzers
 	@sh tests/run.sh
 
 demo: check-deps all
@@ -90,8 +109,10 @@ demo: check-deps all
 bench:
 	@echo "make bench: not written yet (see NEWS)"; exit 1
 
-fuzz:
-	@echo "make fuzz: not written yet (see NEWS)"; exit 1
+# Each target for FUZZ_SECONDS (default 120) from its seed corpus; new
+# inputs go to build/fuzz/corpus-NAME. A crash leaves its input there too.
+fuzz: check-deps fuzzers
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/exim4 $(DESTDIR)$(PREFIX)/sbin \

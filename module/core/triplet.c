@@ -82,9 +82,13 @@ static int fold_srs(const char *lp, char *out, size_t outsz)
 static void fold_local(const char *lp, char *out, size_t outsz)
 {
 	char srs[GL_ADDR_MAX + 8];
-	const char *src = strip_batv(lp), *plus;
+	const char *src = lp, *next, *plus;
 	size_t i, n, o = 0;
 
+	/* Nested tags ("prvs=A=prvs=B=local") all go, so folding is
+	 * idempotent. */
+	while ((next = strip_batv(src)) != src)
+		src = next;
 	if (fold_srs(src, srs, sizeof srs) == 0)
 		src = srs;
 	n = strlen(src);

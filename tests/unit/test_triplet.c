@@ -63,6 +63,7 @@ static void test_normalize(void **state)
 		{ "msprvs1=19734abcde=alice@example.com", "alice@example.com" },
 		{ "btv1==0123456789a==alice@example.com", "alice@example.com" },
 		{ "prvs=alice@example.com", "prvs=alice@example.com" },
+		{ "prvs=1a=prvs=2b=alice@example.com", "alice@example.com" },
 		/* SRS */
 		{ "SRS0=HHH=TT=example.org=alice@forwarder.example",
 		  "srs#=example.org=alice@forwarder.example" },
