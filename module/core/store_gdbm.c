@@ -1,22 +1,30 @@
 /*
  * store_gdbm.c - the GDBM backend.
  *
- * GDBM allows one writer or many readers, and takes its flock() without
- * waiting. No handle is kept between calls: a reader handle held open
- * would lock every writer out, and a handle's cached directory goes stale
- * when another process writes. So each get opens the file as a reader and
- * each cas as a writer, and a busy lock is retried with short sleeps up
- * to lock_timeout, then reported as an error ("database busy"). A writer
- * holds the lock for exactly one read-compare-write; its close syncs the
- * file to disk (GDBM always does), so what was accepted survives a crash.
+ * No handle is kept between calls: a handle's cached directory goes stale
+ * when another process writes, and an open handle would hold its lock.
+ * Each get opens the file as a reader and each batch of compare-and-sets
+ * as a writer.
+ *
+ * Locking is ours, not GDBM's, so that the lock can be released before
+ * gdbm_close(): we flock() the database file itself (shared for readers,
+ * exclusive for writers, exactly as GDBM's own locking does, so other
+ * GDBM programs and ours exclude each other) and open it with
+ * GDBM_NOLOCK. A busy lock is retried with short sleeps up to
+ * lock_timeout, then reported as "database busy". A writer releases the
+ * lock once its last gdbm_store() has returned - the file is consistent
+ * then - and only after that lets gdbm_close() sync it to disk: the sync
+ * (most of a write's cost) no longer holds every other Exim process up.
  */
 #include <errno.h>
-#include <unistd.h>
+#include <fcntl.h>
 #include <gdbm.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "store.h"
 
@@ -34,54 +42,89 @@ static int64_t mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* flock() with a deadline: 0 locked, -1 timed out or failed (errno). */
+static int lock_fd(int fd, int how, long timeout_ms)
+{
+	int64_t deadline = mono_us() + (int64_t)timeout_ms * 1000;
+	long pause_us = 20;
+
+	for (;;) {
+		struct timespec ts;
+		int64_t left;
+
+		if (flock(fd, how | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -1;
+		left = deadline - mono_us();
+		if (left <= 0) {
+			errno = EWOULDBLOCK;
+			return -1;
+		}
+		if (pause_us > left)
+			pause_us = (long)left;
+		ts.tv_sec = 0;
+		ts.tv_nsec = pause_us * 1000;
+		nanosleep(&ts, NULL);
+		if (pause_us < 1000)
+			pause_us *= 2;
+	}
+}
+
 /*
- * Opens the file, retrying while another process holds the lock.
- * Returns the handle; NULL with *absent = 1 when a reader finds no file;
- * NULL with err on any other failure.
+ * Opens and locks the file. Returns the handle; NULL with *absent = 1
+ * when a reader finds no file or an empty one; NULL with err otherwise.
  */
 static GDBM_FILE open_db(gstore *s, int mode, int *absent, gl_err *err)
 {
-	int64_t deadline = mono_us() + (int64_t)s->lock_timeout_ms * 1000;
-	long pause_us = 50;
+	int writer = mode != GDBM_READER;
+	int fd, e;
 	GDBM_FILE db;
 
 	*absent = 0;
-	for (;;) {
-		db = gdbm_open(s->path, 0, mode | GDBM_CLOEXEC, 0660, NULL);
-		if (db != NULL)
-			return db;
-		if (gdbm_errno == GDBM_CANT_BE_READER ||
-		    gdbm_errno == GDBM_CANT_BE_WRITER) {
-			struct timespec ts;
-			int64_t left = deadline - mono_us();
-
-			if (left <= 0)
-				break;
-			if (pause_us > left)
-				pause_us = (long)left;
-			ts.tv_sec = 0;
-			ts.tv_nsec = pause_us * 1000;
-			nanosleep(&ts, NULL);
-			if (pause_us < 4000)
-				pause_us *= 2;
-			continue;
-		}
-		/* No file, or an empty one (a writer will initialise it). */
-		if (mode == GDBM_READER &&
-		    ((gdbm_errno == GDBM_FILE_OPEN_ERROR && errno == ENOENT) ||
-		     gdbm_errno == GDBM_EMPTY_DATABASE)) {
+	fd = open(s->path, (writer ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC,
+		  0660);
+	if (fd < 0) {
+		if (!writer && errno == ENOENT) {
 			*absent = 1;
 			return NULL;
 		}
-		gl_fail(err, "%s: cannot open database: %s%s%s", s->path,
-			gdbm_strerror(gdbm_errno),
-			gdbm_check_syserr(gdbm_errno) ? ": " : "",
-			gdbm_check_syserr(gdbm_errno) ? strerror(errno) : "");
+		gl_fail(err, "%s: cannot open database: %s", s->path,
+			strerror(errno));
 		return NULL;
 	}
-	gl_fail(err, "%s: database busy: lock not granted within %ld ms",
-		s->path, s->lock_timeout_ms);
+	if (lock_fd(fd, writer ? LOCK_EX : LOCK_SH, s->lock_timeout_ms) < 0) {
+		e = errno;
+		close(fd);
+		if (e == EWOULDBLOCK)
+			gl_fail(err, "%s: database busy: lock not granted within "
+				"%ld ms", s->path, s->lock_timeout_ms);
+		else
+			gl_fail(err, "%s: cannot lock database: %s", s->path,
+				strerror(e));
+		return NULL;
+	}
+	db = gdbm_fd_open(fd, s->path, 0,
+			  mode | GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_CLOERROR,
+			  NULL);
+	if (db != NULL)
+		return db;
+	/* GDBM_CLOERROR: the descriptor, and with it the lock, is gone. */
+	if (!writer && gdbm_errno == GDBM_EMPTY_DATABASE) {
+		*absent = 1;
+		return NULL;
+	}
+	gl_fail(err, "%s: cannot open database: %s%s%s", s->path,
+		gdbm_strerror(gdbm_errno),
+		gdbm_check_syserr(gdbm_errno) ? ": " : "",
+		gdbm_check_syserr(gdbm_errno) ? strerror(errno) : "");
 	return NULL;
+}
+
+/* Lets other processes in before the (slow) sync in gdbm_close(). */
+static void unlock_db(GDBM_FILE db)
+{
+	(void)flock(gdbm_fdesc(db), LOCK_UN);
 }
 
 /* Fetches key from an open db: 1 found, 0 absent, -1 error. */
@@ -175,6 +218,7 @@ static int g_casv(gl_store *st, gl_cas_item *items, size_t n, gl_err *err)
 		rc = cas_one(s, db, &items[i], err);
 		items[i].done = rc == 1;
 	}
+	unlock_db(db);
 	/* gdbm_close() syncs to disk: a write is not done until it did. */
 	if (gdbm_close(db) != 0 && rc >= 0)
 		rc = gl_fail(err, "%s: cannot close database: %s", s->path,

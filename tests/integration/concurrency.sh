@@ -40,6 +40,8 @@ sleep 4
 round 2
 n250=$(cat "$T"/r2-*.out | grep -c '^<- *250 Accepted')
 check "round 2, after the delay: all 400 RCPTs accepted (got $n250)" test "$n250" -eq 400
+check "no 'database busy' or error in the log in round 2 either" \
+	sh -c "! grep -q -E 'greylist: .*(busy|error|cannot)' '$R/log/mainlog'"
 npass=$("$GL_ADMIN" -c "$R/greylist.conf" list --json --state passed | wc -l)
 check "400 passed triplets (got $npass)" test "$npass" -eq 400
 check "the daemon is still running" kill -0 "$RPID"
