@@ -118,6 +118,32 @@ smtp_bh() {
 	grep -E '^[0-9]{3} ' "$T/bh.out" | sed -n "$(( ${4:+1} + 4 ))p"
 }
 
+# start_redis: a redis-server on 127.0.0.1 in $T/redis; sets REDIS_PORT
+# and REDIS_PID.
+start_redis() {
+	mkdir -p "$T/redis"
+	i=0
+	while [ $i -lt 5 ]; do
+		REDIS_PORT=$(( 20000 + ( $(od -An -N2 -tu2 /dev/urandom) % 10000 ) ))
+		redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T/redis" \
+			--save '' --appendonly no --daemonize no \
+			--enable-debug-command yes \
+			>"$T/redis/log" 2>&1 &
+		REDIS_PID=$!
+		PIDS="$PIDS $REDIS_PID"
+		j=0
+		while [ $j -lt 50 ]; do
+			redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG && return 0
+			kill -0 "$REDIS_PID" 2>/dev/null || break
+			sleep 0.1
+			j=$((j + 1))
+		done
+		kill "$REDIS_PID" 2>/dev/null
+		i=$((i + 1))
+	done
+	return 1
+}
+
 # sanitizer_clean FILE: no report from ASan or UBSan in FILE.
 sanitizer_clean() {
 	! grep -q -E 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' "$1"

@@ -21,7 +21,7 @@ free_port() {
 # start_receiver: the receiving daemon in $T/r, running as Debian-exim as
 # in production; sets RPORT and RPID.
 start_receiver() {
-	R=$T/r
+	R=$T/${RNAME:-r}
 	mkdir -p "$R/spool" "$R/log" "$R/mail" "$R/db"
 	cp "$GL_SO" "$R/greylist.so"
 	cp "$TOP/exim-conf-snippets/rcpt-acl.conf" "$R/rcpt-acl.conf"

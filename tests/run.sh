@@ -46,6 +46,20 @@ suite() {
 	done
 }
 
+# One redis-server for the unit tests of the Redis store.
+rport=$(( 20000 + ( $(od -An -N2 -tu2 /dev/urandom) % 10000 ) ))
+mkdir -p "$log/redis"
+redis-server --port "$rport" --bind 127.0.0.1 --dir "$log/redis" --save '' \
+	--appendonly no --daemonize no >"$log/redis/log" 2>&1 &
+rpid=$!
+trap 'kill $rpid 2>/dev/null' EXIT INT TERM
+i=0
+while ! redis-cli -p "$rport" ping 2>/dev/null | grep -q PONG && [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+export GL_REDIS="127.0.0.1:$rport"
+
 suite plain build module/greylist.so tools/greylist-admin
 
 asan=$(gcc -print-file-name=libasan.so)
@@ -54,6 +68,8 @@ suite sanitized build/san build/san/greylist.so build/san/greylist-admin \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	GL_PRELOAD="$asan" GL_SANITIZED=1
 
+kill $rpid 2>/dev/null
+wait $rpid 2>/dev/null
 if [ "$fail" -eq 0 ]; then
 	rm -rf "$log"
 else

@@ -377,8 +377,10 @@ static void pairs_free(pairs *ps)
  * only happens while the value is still the one scanned; a store replaces
  * whatever is there. Returns how many were done.
  */
-static size_t write_pairs(gl_store *st, const pairs *ps, int replace)
+static size_t write_pairs(const gl_config *cfg, gl_store *st, const pairs *ps,
+			  int replace)
 {
+	gl_time now = now_s();
 	static gl_get_item gi[GL_BATCH];
 	static gl_cas_item ci[GL_BATCH];
 	static unsigned char cur[GL_BATCH][GL_VALUE_MAX];
@@ -413,6 +415,8 @@ static size_t write_pairs(gl_store *st, const pairs *ps, int replace)
 					ci[j].oldlen = gi[j].vlen;
 					ci[j].val = x->v;
 					ci[j].vlen = x->vlen;
+					ci[j].ttl = gl_pair_ttl(cfg, x->k, x->klen,
+								x->v, x->vlen, now);
 				} else {
 					ci[j].old = x->v;
 					ci[j].oldlen = x->vlen;
@@ -590,7 +594,7 @@ static int cmd_purge(const gl_config *cfg, gl_store *st, int argc,
 	ps.p = &p;
 	if (gl_store_scan(st, purge_one, &ps, &err) < 0)
 		die(err.msg);
-	removed = write_pairs(st, &ps.dead, 0);
+	removed = write_pairs(cfg, st, &ps.dead, 0);
 	wl = dbwl_update(st, purge_dbwl, &p);
 	printf("purged %u expired triplets (%u pending, %u passed), %u client "
 	       "records, %d whitelist entries", p.pending + p.passed, p.pending,
@@ -1406,7 +1410,7 @@ static int cmd_import(const gl_config *cfg, gl_store *st, int argc)
 		}
 	}
 	free(line);
-	done = write_pairs(st, &ic.ps, 1);
+	done = write_pairs(cfg, st, &ic.ps, 1);
 	if (ic.wl != NULL)
 		dbwl_update(st, merge_fn, ic.wl);
 	printf("imported %zu records and %s whitelist entries\n", done,

@@ -240,6 +240,18 @@ static int apply(gl_config *cfg, const char *k, const char *v,
 		*why = "want a duration from 1ms to 10s (for example 200ms)";
 		return parse_ms(v, 1, 10000, &cfg->redis_timeout_ms);
 	}
+	if (!strcmp(k, "redis_password_file")) {
+		*why = "want an absolute file name";
+		return set_path(cfg->redis_password_file,
+				sizeof cfg->redis_password_file, v);
+	}
+	if (!strcmp(k, "redis_db")) {
+		*why = "want a database number from 0 to 1000";
+		if (parse_uint(v, 1000, &n) < 0)
+			return -1;
+		cfg->redis_db = (int)n;
+		return 0;
+	}
 	if (!strcmp(k, "lock_timeout")) {
 		*why = "want a duration from 0ms to 10s (for example 200ms)";
 		return parse_ms(v, 0, 10000, &cfg->lock_timeout_ms);

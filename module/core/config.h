@@ -45,6 +45,8 @@ typedef struct gl_config {
 	char redis[PATH_MAX];
 	char redis_prefix[128];
 	long redis_timeout_ms;
+	char redis_password_file[PATH_MAX]; /* "" when none */
+	int redis_db;                   /* SELECTed database, 0-1000 */
 	long lock_timeout_ms;           /* longest wait for the database lock */
 	struct gl_whitelist *whitelist; /* entries of the whitelist files */
 } gl_config;

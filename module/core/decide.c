@@ -166,8 +166,27 @@ static void count_pass(gl_ctx *ctx, const char *ckey, size_t cklen,
 	}
 }
 
+static int decide(gl_ctx *ctx, const gl_request *req, gl_time now,
+		  int dry_run, gl_result *res, gl_err *err);
+
 int gl_decide(gl_ctx *ctx, const gl_request *req, gl_time now, int dry_run,
 	      gl_result *res, gl_err *err)
+{
+	const gl_config *cfg = ctx->cfg;
+	int rc;
+
+	/* One bound for everything this decision asks of the store. */
+	if (ctx->st != NULL)
+		gl_store_deadline(ctx->st, cfg->backend == GL_BACKEND_REDIS ?
+				  cfg->redis_timeout_ms : cfg->lock_timeout_ms);
+	rc = decide(ctx, req, now, dry_run, res, err);
+	if (ctx->st != NULL)
+		gl_store_deadline(ctx->st, 0);
+	return rc;
+}
+
+static int decide(gl_ctx *ctx, const gl_request *req, gl_time now,
+		  int dry_run, gl_result *res, gl_err *err)
 {
 	const gl_config *cfg = ctx->cfg;
 	char key[GL_KEY_MAX], ckey[GL_CLIENT_MAX + 2];
@@ -260,8 +279,9 @@ int gl_decide(gl_ctx *ctx, const gl_request *req, gl_time now, int dry_run,
 		switch (gl_store_cas(ctx->st, key, (size_t)klen,
 				     it[0].found ? cur : NULL, it[0].vlen, next,
 				     sizeof next, d.rec.state == GL_PASSED ?
-				     cfg->pass_lifetime : cfg->retry_window,
-				     err)) {
+				     cfg->pass_lifetime +
+				     gl_refresh_interval(cfg->pass_lifetime) :
+				     cfg->retry_window, err)) {
 		case -1:
 			return -1;
 		case 1:
@@ -307,4 +327,24 @@ int gl_pair_valid(const gl_config *cfg, const void *key, size_t klen,
 		return ok;
 	}
 	return 0;
+}
+
+gl_time gl_pair_ttl(const gl_config *cfg, const void *key, size_t klen,
+		    const void *val, size_t vlen, gl_time now)
+{
+	const char *k = key;
+	gl_record r;
+	gl_client_record c;
+	gl_time end;
+
+	if (klen > 0 && k[0] == 't' && gl_record_decode(val, vlen, &r, NULL) == 0)
+		end = r.state == GL_PENDING ? r.first_seen + cfg->retry_window :
+		      r.last_seen + cfg->pass_lifetime +
+		      gl_refresh_interval(cfg->pass_lifetime);
+	else if (klen > 0 && k[0] == 'c' &&
+		 gl_client_record_decode(val, vlen, &c, NULL) == 0)
+		end = c.last_pass + cfg->pass_lifetime;
+	else
+		return 0;
+	return end > now ? end - now : 1;
 }

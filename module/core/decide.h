@@ -85,6 +85,13 @@ int gl_client_key(const char *client, char *key, size_t keysz) GL_WUR;
 int gl_pair_valid(const gl_config *cfg, const void *key, size_t klen,
 		  const void *val, size_t vlen);
 
+/*
+ * How long from now a backend that expires keys itself should keep this
+ * pair (seconds, >= 1), or 0 for never (the database whitelist).
+ */
+gl_time gl_pair_ttl(const gl_config *cfg, const void *key, size_t klen,
+		    const void *val, size_t vlen, gl_time now);
+
 /* Fills res with the on_error answer (reason "error"). */
 void gl_error_result(const gl_config *cfg, gl_result *res);
 

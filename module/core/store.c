@@ -1,6 +1,33 @@
 /* store.c - backend choice and one-key helpers over the store interface. */
 #include "store.h"
 
+#include <time.h>
+
+int64_t gl_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void gl_store_deadline(gl_store *st, long ms)
+{
+	st->deadline_us = ms > 0 ? gl_mono_us() + (int64_t)ms * 1000 : 0;
+}
+
+int64_t gl_store_left_us(const gl_store *st, long cap_ms)
+{
+	int64_t cap = (int64_t)cap_ms * 1000, left;
+
+	if (st->deadline_us == 0)
+		return cap;
+	left = st->deadline_us - gl_mono_us();
+	if (left <= 0)
+		return 0;
+	return left < cap ? left : cap;
+}
+
 int gl_store_get(gl_store *st, const void *key, size_t klen, void *val,
 		 size_t *vlen, gl_err *err)
 {
@@ -26,10 +53,7 @@ int gl_store_cas(gl_store *st, const void *key, size_t klen, const void *old,
 
 gl_store *gl_store_open(const gl_config *cfg, gl_err *err)
 {
-	if (cfg->backend == GL_BACKEND_REDIS) {
-		gl_fail(err, "%s: backend 'redis' is not available in this "
-			"build yet", cfg->path);
-		return NULL;
-	}
+	if (cfg->backend == GL_BACKEND_REDIS)
+		return gl_store_redis_open(cfg, err);
 	return gl_store_gdbm_open(cfg->database, cfg->lock_timeout_ms, err);
 }

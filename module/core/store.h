@@ -22,6 +22,12 @@
  *         written during the scan may be seen twice or not at all.
  *   close frees the store.
  * No call waits for a lock longer than the configured lock_timeout.
+ *
+ * A caller that must answer within a bound (one RCPT) sets a deadline
+ * with gl_store_deadline(): until it is cleared (ms = 0), every call
+ * waits at most for what is left of it, and fails with "timed out" once
+ * it has passed, so a whole decision takes at most that long in the
+ * store, however many calls it makes.
  */
 #ifndef GL_STORE_H
 #define GL_STORE_H
@@ -64,7 +70,16 @@ struct gl_store_ops {
 
 struct gl_store {
 	const struct gl_store_ops *ops;
+	int64_t deadline_us; /* CLOCK_MONOTONIC; 0: none */
 };
+
+/* Sets the deadline ms from now (0: clears it). */
+void gl_store_deadline(gl_store *st, long ms);
+
+/* Microseconds left before the deadline (at most cap_ms); 0 when past;
+ * cap_ms when there is no deadline. */
+int64_t gl_store_left_us(const gl_store *st, long cap_ms);
+int64_t gl_mono_us(void);
 
 /* Opens the backend the configuration names; NULL with err on error. */
 gl_store *gl_store_open(const gl_config *cfg, gl_err *err);
@@ -89,6 +104,9 @@ int gl_gdbm_recover(const char *path, long lock_timeout_ms,
 		    int (*valid)(void *arg, const void *k, size_t kl,
 				 const void *v, size_t vl),
 		    void *arg, gl_recover_report *rep, gl_err *err) GL_WUR;
+
+/* The Redis backend (redis, redis_prefix, redis_timeout, ...). */
+gl_store *gl_store_redis_open(const gl_config *cfg, gl_err *err);
 
 /* One key: 1 found, 0 absent, -1 error; *vlen as for get. */
 int gl_store_get(gl_store *st, const void *key, size_t klen, void *val,

@@ -34,18 +34,10 @@ typedef struct gstore {
 	long lock_timeout_ms;
 } gstore;
 
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* flock() with a deadline: 0 locked, -1 timed out or failed (errno). */
-static int lock_fd(int fd, int how, long timeout_ms)
+static int lock_fd(int fd, int how, int64_t wait_us)
 {
-	int64_t deadline = mono_us() + (int64_t)timeout_ms * 1000;
+	int64_t deadline = gl_mono_us() + wait_us;
 	long pause_us = 20;
 
 	for (;;) {
@@ -56,7 +48,7 @@ static int lock_fd(int fd, int how, long timeout_ms)
 			return 0;
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return -1;
-		left = deadline - mono_us();
+		left = deadline - gl_mono_us();
 		if (left <= 0) {
 			errno = EWOULDBLOCK;
 			return -1;
@@ -93,7 +85,8 @@ static GDBM_FILE open_db(gstore *s, int mode, int *absent, gl_err *err)
 			strerror(errno));
 		return NULL;
 	}
-	if (lock_fd(fd, writer ? LOCK_EX : LOCK_SH, s->lock_timeout_ms) < 0) {
+	if (lock_fd(fd, writer ? LOCK_EX : LOCK_SH,
+		    gl_store_left_us(&s->base, s->lock_timeout_ms)) < 0) {
 		e = errno;
 		close(fd);
 		if (e == EWOULDBLOCK)

@@ -49,7 +49,9 @@ int main(int argc, char **argv)
 		gl_result res;
 
 		snprintf(ip, sizeof ip, "198.51.%u.%u", r % 200, r % 250);
-		snprintf(from, sizeof from, "s%u@hammer.example", r);
+		/* letters: sender_normalize folds digits */
+		snprintf(from, sizeof from, "s%c%c%c@hammer.example",
+			 'a' + r % 26, 'a' + r / 26 % 26, 'a' + r / 676 % 26);
 		snprintf(to, sizeof to, "r%u@test.example", r % 7);
 		if (gl_decide(&ctx, &req, now + i / 100, 0, &res, &err) < 0 &&
 		    argc > 5)

@@ -9,6 +9,40 @@
 #include "../../module/core/store.h"
 
 static char dir[256], db[512];
+static int use_redis; /* the contract tests run against both backends */
+
+/* The store under test: GDBM in this test's directory, or the Redis
+ * server of $GL_REDIS (started by tests/run.sh) under a fresh prefix. */
+static gl_store *open_store(void)
+{
+	static int n;
+	gl_config cfg;
+	gl_err err;
+	gl_store *st;
+
+	if (!use_redis) {
+		st = gl_store_gdbm_open(db, 100, &err);
+		assert_non_null(st);
+		return st;
+	}
+	if (getenv("GL_REDIS") == NULL)
+		fail_msg("GL_REDIS is not set: run the tests with make check");
+	gl_config_defaults(&cfg);
+	cfg.backend = GL_BACKEND_REDIS;
+	snprintf(cfg.redis, sizeof cfg.redis, "%s", getenv("GL_REDIS"));
+	snprintf(cfg.redis_prefix, sizeof cfg.redis_prefix, "unit%d-%d:",
+		 (int)getpid(), ++n);
+	st = gl_store_open(&cfg, &err);
+	if (st == NULL)
+		fail_msg("%s", err.msg);
+	return st;
+}
+
+static int setup_redis(void **state)
+{
+	use_redis = 1;
+	return 0;
+}
 
 static int setup(void **state)
 {
@@ -44,7 +78,7 @@ static int stop_fn(void *arg, const void *k, size_t kl, const void *v,
 static void test_get_cas_scan(void **state)
 {
 	gl_err err;
-	gl_store *st = gl_store_gdbm_open(db, 100, &err);
+	gl_store *st = open_store();
 	char v[64];
 	size_t vl = sizeof v;
 	int n = 0;
@@ -192,8 +226,9 @@ static void test_open_config(void **state)
 	assert_string_equal(st->ops->name, "gdbm");
 	gl_store_close(st);
 	cfg.backend = GL_BACKEND_REDIS;
+	snprintf(cfg.redis, sizeof cfg.redis, "no-port");
 	assert_null(gl_store_open(&cfg, &err));
-	assert_non_null(strstr(err.msg, "redis"));
+	assert_non_null(strstr(err.msg, "key 'redis': bad value 'no-port'"));
 	(void)state;
 }
 
@@ -218,7 +253,7 @@ static void test_batches_and_chunks(void **state)
 	static gl_cas_item it[GL_BATCH];
 	unsigned char seen[2500];
 	gl_err err;
-	gl_store *st = gl_store_gdbm_open(db, 100, &err);
+	gl_store *st = open_store();
 	unsigned i, j;
 
 	for (i = 0; i < 2500; i += GL_BATCH) {
@@ -246,6 +281,31 @@ static void test_batches_and_chunks(void **state)
 	(void)state;
 }
 
+/* A server that is not there: an error at once, then the back-off. */
+static void test_redis_down(void **state)
+{
+	gl_config cfg;
+	gl_err err;
+	gl_store *st;
+	char v[8];
+	size_t vl = sizeof v;
+	int64_t t;
+
+	gl_config_defaults(&cfg);
+	cfg.backend = GL_BACKEND_REDIS;
+	snprintf(cfg.redis, sizeof cfg.redis, "127.0.0.1:1");
+	st = gl_store_open(&cfg, &err);
+	assert_non_null(st);
+	assert_int_equal(gl_store_get(st, "k", 1, v, &vl, &err), -1);
+	assert_non_null(strstr(err.msg, "redis 127.0.0.1:1: Connection refused"));
+	t = now_ms();
+	assert_int_equal(gl_store_cas(st, "k", 1, NULL, 0, "v", 1, 0, &err), -1);
+	assert_non_null(strstr(err.msg, "unavailable (Connection refused)"));
+	assert_true(now_ms() - t < 50); /* no new attempt within the back-off */
+	gl_store_close(st);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,5 +315,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batches_and_chunks, setup, teardown),
 	};
-	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+	const struct CMUnitTest redis[] = {
+		cmocka_unit_test_setup_teardown(test_get_cas_scan, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batches_and_chunks, setup, teardown),
+		cmocka_unit_test(test_redis_down),
+	};
+	int rc = cmocka_run_group_tests_name("store gdbm", tests, NULL, NULL);
+
+	return rc + cmocka_run_group_tests_name("store redis", redis,
+						setup_redis, NULL);
 }
