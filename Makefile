@@ -32,7 +32,8 @@ FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 120
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
-HELPERS  = $(B)/tests/gl-hammer $(B)/tests/gl-holdlock $(B)/tests/gl-poke
+HELPERS  = $(B)/tests/gl-hammer $(B)/tests/gl-holdlock $(B)/tests/gl-poke \
+           $(B)/tests/gl-load
 
 # Packages needed to build, test and demo (see README).
 DEB_PKGS = gcc make libc6-dev exim4-daemon-heavy exim4-dev libcidr-dev \
@@ -71,6 +72,10 @@ $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(CORE_LIB) $(CORE_HDR)
 	$(CC) $(CFLAGS) -Wno-unused-parameter -o $@ $< $(CORE_LIB) $(LDFLAGS) \
 	  $(LIBS) -lcmocka
 
+$(B)/tests/gl-load: tests/bench/gl-load.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -lpthread
+
 $(B)/tests/gl-%: tests/tools/gl-%.c $(CORE_LIB) $(CORE_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(CORE_LIB) $(LDFLAGS) $(LIBS)
@@ -107,8 +112,11 @@ check: check-deps
 demo: check-deps all
 	@sh tests/demo.sh
 
-bench:
-	@echo "make bench: not written yet (see NEWS)"; exit 1
+# Benchmarks against Exim alone, greylistd and postgrey; see README.
+BENCH_PKGS = greylistd postgrey redis-server
+bench: check-deps all units
+	@sh tests/deps.sh check $(BENCH_PKGS) || sh tests/deps.sh install $(BENCH_PKGS)
+	@sh tests/bench/bench.sh
 
 # Each target for FUZZ_SECONDS (default 120) from its seed corpus; new
 # inputs go to build/fuzz/corpus-NAME. A crash leaves its input there too.

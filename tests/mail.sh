@@ -31,7 +31,7 @@ start_receiver() {
 	{
 		echo "database = $R/db/greylist.gdbm"
 		echo "delay = ${GL_DELAY:-2s}"
-		echo "log = all"
+		echo "log = ${GL_LOG:-all}"
 		[ -n "${GL_EXTRA:-}" ] && printf '%s\n' "$GL_EXTRA"
 	} >"$R/greylist.conf"
 	chmod 0644 "$R/greylist.conf"
@@ -47,8 +47,9 @@ local_interfaces = 127.0.0.1
 host_lookup =
 rfc1413_hosts =
 tls_advertise_hosts =
-smtp_accept_max = 64
-smtp_connect_backlog = 64
+smtp_accept_max = 100
+smtp_connect_backlog = 128
+smtp_accept_max_per_connection = 0
 smtp_accept_max_nonmail_hosts =
 domainlist local_domains = test.example
 hostlist relay_from_hosts = 192.0.2.250
@@ -56,7 +57,7 @@ acl_smtp_rcpt = acl_check_rcpt
 
 begin acl
 acl_check_rcpt:
-.include $R/rcpt-acl.conf
+.include ${RCPT_ACL:-$R/rcpt-acl.conf}
   accept domains = +local_domains
   deny   message = relay not permitted
 
@@ -72,7 +73,14 @@ mbox:
   file = $R/mail/inbox
   user = $EXIM_USER
 EOC
-	exim_run -C "$R/exim.conf" -bdf -oX "$RPORT" >"$R/daemon.out" 2>&1 &
+	# Not through the exim_run function: "func &" would fork a subshell
+	# and $! would be its PID, not the daemon's.
+	if [ -n "$GL_PRELOAD" ]; then
+		env LD_PRELOAD="$GL_PRELOAD" ASAN_OPTIONS=detect_leaks=0 \
+			"$EXIM" -C "$R/exim.conf" -bdf -oX "$RPORT" >"$R/daemon.out" 2>&1 &
+	else
+		"$EXIM" -C "$R/exim.conf" -bdf -oX "$RPORT" >"$R/daemon.out" 2>&1 &
+	fi
 	RPID=$!
 	PIDS="$PIDS $RPID"
 	i=0

@@ -1,0 +1,169 @@
+#!/bin/sh
+# bench.sh - "make bench": RCPT throughput and latency through real Exim
+# daemons on 127.0.0.1 that differ only in their RCPT ACL:
+#   exim      no greylisting
+#   greylistd greylistd through ${readsocket}, as its documentation wires it
+#   postgrey  postgrey's policy protocol through ${readsocket}
+#   module    this module (GDBM)
+#   redis     this module with backend = redis on loopback
+# gl-load sends MAIL/RCPT/RSET over persistent connections (and, with
+# BENCH_MODE=connect, one connection per RCPT) at each concurrency, with
+# BENCH_REPEAT% repeated triplets and a 1 s greylisting delay so repeats
+# pass. Prints medians over BENCH_REPS runs and the module's ratios, and
+# keeps the raw lines in BENCH_OUT.
+#   BENCH_QUICK=1   a few hundred RCPTs, 8 clients, one run (make check)
+GL_TOP=$(cd "$(dirname "$0")/../.." && pwd)
+. "$GL_TOP/tests/lib.sh"
+. "$TOP/tests/mail.sh"
+
+LOAD=${GL_LOAD:-$TOP/build/tests/gl-load}
+REPEAT=${BENCH_REPEAT:-30}
+MODE=${BENCH_MODE:-persistent}
+if [ -n "${BENCH_QUICK:-}" ]; then
+	CONCS=${BENCH_CONCS:-8}; REPS=1; N=300; SECS=10
+else
+	CONCS=${BENCH_CONCS:-1 8 32}; REPS=${BENCH_REPS:-3}; N=${BENCH_RCPTS:-40000}; SECS=${BENCH_SECS:-8}
+fi
+OUT=${BENCH_OUT:-$TOP/build/bench/results-$(date +%Y%m%d-%H%M%S).txt}
+mkdir -p "$(dirname "$OUT")"
+: >"$OUT"
+VARIANTS=${BENCH_VARIANTS:-exim greylistd postgrey module redis}
+HZ=$(getconf CLK_TCK)
+
+# cpu_ticks PID [children]: utime+stime of PID, or of its reaped children.
+cpu_ticks() {
+	[ -r "/proc/$1/stat" ] || { echo 0; return; }
+	# fields after the ")" : state is $1, utime $12, stime $13, cutime $14, cstime $15
+	sed 's/.*) //' "/proc/$1/stat" | awk -v c="${2:-}" '{ if (c != "") print $14 + $15; else print $12 + $13 }'
+}
+
+start_greylistd() {
+	mkdir -p "$T/greylistd"
+	chmod 0755 "$T/greylistd"
+	cat >"$T/greylistd/config" <<EOC
+[timeouts]
+retryMin = 1
+retryMax = 28800
+expire = 5184000
+[socket]
+path = $T/greylistd/socket
+mode = 0666
+[data]
+update = 600
+statefile = $T/greylistd/states
+tripletfile = $T/greylistd/triplets
+savetriplets = false
+EOC
+	greylistd "$T/greylistd/config" >"$T/greylistd/out" 2>&1 &
+	AUX_PID=$!
+	PIDS="$PIDS $AUX_PID"
+	i=0; while [ ! -S "$T/greylistd/socket" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+	[ -S "$T/greylistd/socket" ] || return 1
+	cat >"$T/acl-greylistd" <<EOC
+  defer
+    message   = 451 4.7.1 greylisted
+    condition = \${readsocket{$T/greylistd/socket}{--grey \${mask:\$sender_host_address/24} \$sender_address \$local_part@\$domain}{5s}{}{false}}
+EOC
+	RCPT_ACL=$T/acl-greylistd
+}
+
+start_postgrey() {
+	mkdir -p "$T/postgrey"
+	chown postgrey "$T/postgrey" 2>/dev/null
+	PGPORT=$(free_port) || return 1
+	postgrey --inet=127.0.0.1:$PGPORT --dbdir="$T/postgrey" --delay=1 \
+		--pidfile="$T/postgrey/pid" >"$T/postgrey/out" 2>&1 &
+	AUX_PID=$!
+	PIDS="$PIDS $AUX_PID"
+	i=0; while ! ss -Hltn | awk '{print $4}' | grep -q ":$PGPORT\$" && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+	ss -Hltn | awk '{print $4}' | grep -q ":$PGPORT\$" || return 1
+	cat >"$T/acl-postgrey" <<EOC
+  defer
+    message   = 451 4.7.1 greylisted
+    condition = \${if match{\${readsocket{inet:127.0.0.1:$PGPORT}{request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\nclient_address=\$sender_host_address\nclient_name=unknown\nreverse_client_name=unknown\nhelo_name=\$sender_helo_name\nsender=\$sender_address\nrecipient=\$local_part@\$domain\nrecipient_count=0\nqueue_id=\nsize=0\ninstance=\$acl_m0\n\n}{5s}{}{action=DUNNO}}}{^action=DEFER}}
+EOC
+	RCPT_ACL=$T/acl-postgrey
+}
+
+# setup VARIANT: starts what the variant needs and its receiving Exim.
+setup() {
+	AUX_PID=""; RCPT_ACL=""; GL_EXTRA="auto_whitelist_clients = 0"
+	case $1 in
+	exim) : >"$T/acl-none"; RCPT_ACL=$T/acl-none ;;
+	greylistd) command -v greylistd >/dev/null || return 2; start_greylistd || return 1 ;;
+	postgrey) command -v postgrey >/dev/null || return 2; start_postgrey || return 1 ;;
+	module) ;;
+	redis)
+		command -v redis-server >/dev/null || return 2
+		start_redis || return 1
+		AUX_PID=$REDIS_PID
+		GL_EXTRA="auto_whitelist_clients = 0
+backend = redis
+redis = 127.0.0.1:$REDIS_PORT" ;;
+	esac
+	RNAME=mx-$1 RCPT_ACL=$RCPT_ACL GL_DELAY=1s GL_LOG=defer GL_EXTRA=$GL_EXTRA start_receiver
+}
+
+teardown() {
+	kill "$RPID" ${AUX_PID:+"$AUX_PID"} 2>/dev/null
+	wait "$RPID" ${AUX_PID:+"$AUX_PID"} 2>/dev/null
+}
+
+field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+median() { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "-"}'; }
+
+echo "# bench: mode=$MODE repeat=$REPEAT% clients=[$CONCS] reps=$REPS rcpts<=$N secs<=$SECS $(nproc) cores" | tee -a "$OUT"
+for v in $VARIANTS; do
+	setup "$v"; rc=$?
+	if [ $rc -eq 2 ]; then echo "# $v: not installed, skipped" | tee -a "$OUT"; continue; fi
+	[ $rc -eq 0 ] || { echo "# $v: could not start" | tee -a "$OUT"; teardown; continue; }
+	"$LOAD" -p "$RPORT" -c 4 -n 200 -t 5 -s 999 >/dev/null 2>&1 # warm-up
+	sleep 0.3
+	for c in $CONCS; do
+		r=1
+		while [ $r -le $REPS ]; do
+			e0=$(cpu_ticks "$RPID" children); a0=$(cpu_ticks "${AUX_PID:-0}")
+			line=$("$LOAD" -p "$RPORT" -c "$c" -n "$N" -t "$SECS" -r "$REPEAT" \
+				-d 1100 -s "$c$r" ${MODE:+$( [ "$MODE" = connect ] && echo -1)} \
+				-o "$T/raw-$v-$c-$r")
+			sleep 0.3 # let the daemon reap its children
+			e1=$(cpu_ticks "$RPID" children); a1=$(cpu_ticks "${AUX_PID:-0}")
+			n=$(field "$line" rcpts)
+			cpu=$(( (e1 - e0) * 1000000 / HZ / (n > 0 ? n : 1) ))
+			aux=$(( (a1 - a0) * 1000000 / HZ / (n > 0 ? n : 1) ))
+			echo "variant=$v clients=$c run=$r $line exim_cpu_us=$cpu aux_cpu_us=$aux" | tee -a "$OUT"
+			r=$((r + 1))
+		done
+	done
+	teardown
+done
+
+# The table: medians per variant and concurrency.
+echo
+printf '%-10s %7s %9s %9s %9s %9s %9s\n' VARIANT CLIENTS RCPT/s p50_ms p99_ms exim_us helper_us
+for v in $VARIANTS; do
+	for c in $CONCS; do
+		grep -q "^variant=$v clients=$c " "$OUT" || continue
+		rows=$(grep "^variant=$v clients=$c " "$OUT")
+		rps=$(echo "$rows" | sed 's/.* rps=\([0-9]*\).*/\1/' | median)
+		p50=$(echo "$rows" | sed 's/.* p50_us=\([0-9]*\).*/\1/' | median)
+		p99=$(echo "$rows" | sed 's/.* p99_us=\([0-9]*\).*/\1/' | median)
+		cpu=$(echo "$rows" | sed 's/.* exim_cpu_us=\([0-9]*\).*/\1/' | median)
+		aux=$(echo "$rows" | sed 's/.* aux_cpu_us=\([0-9]*\).*/\1/' | median)
+		printf '%-10s %7s %9s %9s %9s %9s %9s\n' "$v" "$c" "$rps" \
+			"$(awk -v x="$p50" 'BEGIN{printf "%.2f", x/1000}')" \
+			"$(awk -v x="$p99" 'BEGIN{printf "%.2f", x/1000}')" "$cpu" "$aux"
+		echo "median variant=$v clients=$c rps=$rps p50_us=$p50 p99_us=$p99 exim_cpu_us=$cpu" >>"$OUT"
+	done
+done
+echo
+for c in $CONCS; do
+	m=$(sed -n "s/^median variant=module clients=$c rps=\([0-9]*\).*/\1/p" "$OUT")
+	for base in exim greylistd postgrey; do
+		b=$(sed -n "s/^median variant=$base clients=$c rps=\([0-9]*\).*/\1/p" "$OUT")
+		[ -n "$m" ] && [ -n "$b" ] && [ "$b" -gt 0 ] &&
+			printf 'clients=%-3s module/%-9s = %s\n' "$c" "$base" \
+				"$(awk -v a="$m" -v b="$b" 'BEGIN{printf "%.2f", a/b}')"
+	done
+done | tee -a "$OUT"
+echo "raw lines: $OUT"

@@ -1,0 +1,16 @@
+#!/bin/sh
+# bench_quick.sh - "make bench" works: its quick mode (a few hundred RCPTs
+# per variant) runs and prints its table. It measures nothing here.
+. "$(dirname "$0")/../lib.sh"
+[ -n "${GL_SANITIZED:-}" ] && { ok "bench quick mode # SKIP once is enough (plain suite)"; exit 0; }
+BENCH_QUICK=1 BENCH_OUT="$T/bench.txt" GL_LOAD="$GL_HELPERS/gl-load" \
+	TMPDIR="$T" timeout 240 sh "$TOP/tests/bench/bench.sh" >"$T/out" 2>&1
+rc=$?
+check "make bench's quick mode exits 0" test $rc -eq 0
+check "it prints the table header" grep -q '^VARIANT *CLIENTS *RCPT/s *p50_ms *p99_ms' "$T/out"
+check "with a row for Exim alone and one for the module" \
+	sh -c "grep -q '^exim  *8 ' '$T/out' && grep -q '^module  *8 ' '$T/out'"
+check "every RCPT to the module was answered" grep -q '^variant=module clients=8 run=1 rcpts=300 .* failed_clients=0' "$T/bench.txt"
+check "and the ratio to Exim alone" grep -q '^clients=8 *module/exim *= [0-9.]*$' "$T/out"
+left=$(pgrep -f "^(/usr/sbin/exim4|redis-server|/usr/bin/perl|/usr/bin/python3|postgrey|greylistd).*$T" | wc -l)
+check "it stopped every daemon it started ($left left)" test "$left" -eq 0
