@@ -98,7 +98,7 @@ static GDBM_FILE open_db(gstore *s, int mode, int *absent, gl_err *err)
 		return NULL;
 	}
 	db = gdbm_fd_open(fd, s->path, 0,
-			  mode | GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_CLOERROR,
+			  mode | GDBM_NOLOCK | GDBM_NOMMAP | GDBM_CLOEXEC | GDBM_CLOERROR,
 			  NULL);
 	if (db != NULL)
 		return db;
