@@ -256,8 +256,8 @@ static int decide(gl_ctx *ctx, const gl_request *req, gl_time now,
 		if (it[0].found &&
 		    gl_record_decode(cur, it[0].vlen, &res->old, &why) < 0)
 			return gl_fail(err, "%s: %s (client %s)",
-				       cfg->backend == GL_BACKEND_GDBM ?
-				       cfg->database : cfg->redis, why.msg,
+				       cfg->backend == GL_BACKEND_REDIS ?
+				       cfg->redis : cfg->database, why.msg,
 				       res->t.client);
 		if (tries == 0 && res->have_client &&
 		    cfg->auto_whitelist_clients > 0 &&
