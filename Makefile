@@ -33,7 +33,7 @@ FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 120
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 HELPERS  = $(B)/tests/gl-hammer $(B)/tests/gl-holdlock $(B)/tests/gl-poke \
-           $(B)/tests/gl-load
+           $(B)/tests/gl-load $(B)/tests/gl-storebench
 
 # Packages needed to build, test and demo (see README).
 DEB_PKGS = gcc make libc6-dev exim4-daemon-heavy exim4-dev libcidr-dev \
@@ -75,6 +75,10 @@ $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(CORE_LIB) $(CORE_HDR)
 $(B)/tests/gl-load: tests/bench/gl-load.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -lpthread
+
+$(B)/tests/gl-storebench: tests/bench/gl-storebench.c $(CORE_LIB) $(CORE_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(CORE_LIB) $(LDFLAGS) $(LIBS)
 
 $(B)/tests/gl-%: tests/tools/gl-%.c $(CORE_LIB) $(CORE_HDR)
 	@mkdir -p $(@D)

@@ -166,4 +166,19 @@ for c in $CONCS; do
 				"$(awk -v a="$m" -v b="$b" 'BEGIN{printf "%.2f", a/b}')"
 	done
 done | tee -a "$OUT"
+# Part 2: the store alone, by database size, and purge under load.
+if [ -z "${BENCH_NO_STORE:-}" ]; then
+	SIZES=${BENCH_SIZES:-10000 100000 1000000}
+	[ -n "${BENCH_QUICK:-}" ] && SIZES=2000 && BENCH_DECISIONS=2000
+	echo
+	echo "# store: decision cost by size (70% repeats, 30% new), 1 and 8 processes; purge of 10%" | tee -a "$OUT"
+	for n in $SIZES; do
+		mkdir -p "$T/store-$n"
+		printf 'database = %s/store-%s/g.gdbm\n' "$T" "$n" >"$T/store-$n/c"
+		"$(dirname "$LOAD")/gl-storebench" "$T/store-$n/c" "$n" \
+			"${BENCH_DECISIONS:-20000}" "$GL_ADMIN" 2>&1 |
+			grep -E '^(store|purge) ' | tee -a "$OUT"
+		rm -rf "$T/store-$n"
+	done
+fi
 echo "raw lines: $OUT"

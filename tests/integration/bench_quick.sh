@@ -14,3 +14,6 @@ check "every RCPT to the module was answered" grep -q '^variant=module clients=8
 check "and the ratio to Exim alone" grep -q '^clients=8 *module/exim *= [0-9.]*$' "$T/out"
 left=$(pgrep -f "^(/usr/sbin/exim4|redis-server|/usr/bin/perl|/usr/bin/python3|postgrey|greylistd).*$T" | wc -l)
 check "it stopped every daemon it started ($left left)" test "$left" -eq 0
+check "the store benchmark ran with 1 and 8 processes" \
+	sh -c "grep -q '^store=gdbm records=2000 procs=1 .* errors=0' '$T/out' && grep -q '^store=gdbm records=2000 procs=8 ' '$T/out'"
+check "and timed a purge under load" grep -q '^purge records=2000 secs=[0-9.]* status=0 ' "$T/out"
