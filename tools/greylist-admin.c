@@ -65,6 +65,19 @@ static const char *fmt_time(gl_time t, char *buf, size_t sz)
 	return buf;
 }
 
+/* Prints o as one compact JSON line and frees it; dies on NULL. */
+static void emit(json_t *o, const char *what)
+{
+	if (o == NULL) {
+		fprintf(stderr, "%s: cannot encode %s as JSON (not UTF-8?)\n",
+			progname, what);
+		exit(1);
+	}
+	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	putchar('\n');
+	json_decref(o);
+}
+
 /* ---- scanning triplets ---- */
 
 typedef struct triplet_visit {
@@ -143,17 +156,13 @@ static int list_one(void *arg, const gl_triplet *t, const gl_record *r,
 				      (json_int_t)r->first_seen, "last_seen",
 				      (json_int_t)r->last_seen, "attempts",
 				      (json_int_t)r->attempts);
-		if (j == NULL)
-			die("out of memory");
-		if (r->state == GL_PASSED) {
+		if (j != NULL && r->state == GL_PASSED) {
 			json_object_set_new(j, "passed_at",
 					    json_integer(r->passed_at));
 			json_object_set_new(j, "delay", json_integer(
 					    r->passed_at - r->first_seen));
 		}
-		json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		putchar('\n');
-		json_decref(j);
+		emit(j, "a triplet");
 	} else {
 		char d[32] = "-";
 
@@ -810,15 +819,13 @@ static void print_by_domain(stats_ctx *sc, int json)
 					      (json_int_t)sums[i].deferrals,
 					      "passes", (json_int_t)sums[i].passes);
 
-			if (o == NULL)
-				die("cannot encode a domain as JSON");
-			json_object_set_new(o, "median_delay", sums[i].median < 0 ?
-					    json_null() : json_integer(sums[i].median));
-			json_object_set_new(o, "p95_delay", sums[i].p95 < 0 ?
-					    json_null() : json_integer(sums[i].p95));
-			json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-			putchar('\n');
-			json_decref(o);
+			if (o != NULL) {
+				json_object_set_new(o, "median_delay", sums[i].median < 0 ?
+						    json_null() : json_integer(sums[i].median));
+				json_object_set_new(o, "p95_delay", sums[i].p95 < 0 ?
+						    json_null() : json_integer(sums[i].p95));
+			}
+			emit(o, "a record");
 		} else {
 			char m[24] = "-", q[24] = "-";
 
@@ -907,9 +914,7 @@ static int cmd_stats(const gl_config *cfg, gl_store *st, int argc, char **argv)
 					    json_integer(pct(sc.delays, sc.nd, 95)) : json_null());
 			json_object_set_new(d, "max", sc.nd ?
 					    json_integer(sc.delays[sc.nd - 1]) : json_null());
-			json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-			putchar('\n');
-			json_decref(o);
+			emit(o, "the statistics");
 		} else {
 			printf("triplets:   %u pending, %u passed\n", sc.pending,
 			       sc.passed);
@@ -985,13 +990,11 @@ static void print_wl_entry(const gl_wl_entry *e, gl_time now, int json)
 				      e->comment, "origin", e->origin, "expired",
 				      e->expires != 0 && now > e->expires);
 
-		if (o == NULL)
-			die("cannot encode an entry as JSON");
-		json_object_set_new(o, "expires", e->expires ?
-				    json_integer(e->expires) : json_null());
-		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		putchar('\n');
-		json_decref(o);
+		if (o != NULL) {
+			json_object_set_new(o, "expires", e->expires ?
+					    json_integer(e->expires) : json_null());
+		}
+		emit(o, "a record");
 		return;
 	}
 	printf("%-32s %-12s %-19s%s %-28s %s\n", e->entry,
@@ -1121,11 +1124,7 @@ static int clients_one(void *arg, const void *key, size_t klen,
 				      (json_int_t)c.last_pass, "auto_whitelisted",
 				      is_auto);
 
-		if (o == NULL)
-			die("cannot encode a client as JSON");
-		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		putchar('\n');
-		json_decref(o);
+		emit(o, "a record");
 	} else {
 		printf("%-40s %6u %-19s %-19s %s\n", client, c.count,
 		       fmt_time(c.first_pass, a, sizeof a),
@@ -1185,11 +1184,7 @@ static int export_one(void *arg, const void *key, size_t klen,
 	} else {
 		return 0; /* the whitelist is exported apart; junk is skipped */
 	}
-	if (o == NULL)
-		die("cannot encode a record as JSON (not UTF-8?)");
-	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	putchar('\n');
-	json_decref(o);
+	emit(o, "a record");
 	return 0;
 }
 
@@ -1210,11 +1205,7 @@ static int cmd_export(const gl_config *cfg, gl_store *st, int argc)
 				      e->owner, "expires", (json_int_t)e->expires,
 				      "comment", e->comment);
 
-		if (o == NULL)
-			die("cannot encode a whitelist entry as JSON");
-		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		putchar('\n');
-		json_decref(o);
+		emit(o, "a record");
 	}
 	gl_whitelist_free(dbwl);
 	if (fflush(stdout) != 0 || ferror(stdout))

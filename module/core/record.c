@@ -11,6 +11,20 @@ static void put64(unsigned char *p, uint64_t v)
 		p[i] = (unsigned char)(v >> (8 * i));
 }
 
+static void put32(unsigned char *p, uint32_t v)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
 static uint64_t get64(const unsigned char *p)
 {
 	uint64_t v = 0;
@@ -27,10 +41,7 @@ void gl_record_encode(const gl_record *r, unsigned char out[GL_RECORD_SIZE])
 	out[1] = GL_RECORD_VERSION;
 	out[2] = (unsigned char)r->state;
 	out[3] = 0;
-	out[4] = (unsigned char)r->attempts;
-	out[5] = (unsigned char)(r->attempts >> 8);
-	out[6] = (unsigned char)(r->attempts >> 16);
-	out[7] = (unsigned char)(r->attempts >> 24);
+	put32(out + 4, r->attempts);
 	put64(out + 8, (uint64_t)r->first_seen);
 	put64(out + 16, (uint64_t)r->last_seen);
 	put64(out + 24, (uint64_t)r->passed_at);
@@ -52,8 +63,7 @@ int gl_record_decode(const void *buf, size_t len, gl_record *r_r, gl_err *err)
 	if ((p[2] != GL_PENDING && p[2] != GL_PASSED) || p[3] != 0)
 		return gl_fail(err, "record with bad state %u/%u", p[2], p[3]);
 	r.state = (enum gl_state)p[2];
-	r.attempts = (uint32_t)p[4] | (uint32_t)p[5] << 8 |
-		     (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+	r.attempts = get32(p + 4);
 	r.first_seen = (gl_time)get64(p + 8);
 	r.last_seen = (gl_time)get64(p + 16);
 	r.passed_at = (gl_time)get64(p + 24);
@@ -78,10 +88,7 @@ void gl_client_record_encode(const gl_client_record *c,
 	out[1] = GL_RECORD_VERSION;
 	out[2] = 0;
 	out[3] = 0;
-	out[4] = (unsigned char)c->count;
-	out[5] = (unsigned char)(c->count >> 8);
-	out[6] = (unsigned char)(c->count >> 16);
-	out[7] = (unsigned char)(c->count >> 24);
+	put32(out + 4, c->count);
 	put64(out + 8, (uint64_t)c->first_pass);
 	put64(out + 16, (uint64_t)c->last_pass);
 }
@@ -95,8 +102,7 @@ int gl_client_record_decode(const void *buf, size_t len,
 	if (len != GL_CLIENT_RECORD_SIZE || p[0] != 'C' ||
 	    p[1] != GL_RECORD_VERSION || p[2] != 0 || p[3] != 0)
 		return gl_fail(err, "not a client record (%zu bytes)", len);
-	c.count = (uint32_t)p[4] | (uint32_t)p[5] << 8 |
-		  (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+	c.count = get32(p + 4);
 	c.first_pass = (gl_time)get64(p + 8);
 	c.last_pass = (gl_time)get64(p + 16);
 	if (c.count == 0 || c.first_pass < 0 || c.last_pass < c.first_pass)

@@ -177,7 +177,7 @@ if [ -z "${BENCH_NO_STORE:-}" ]; then
 		printf 'database = %s/store-%s/g.gdbm\n' "$T" "$n" >"$T/store-$n/c"
 		"$(dirname "$LOAD")/gl-storebench" "$T/store-$n/c" "$n" \
 			"${BENCH_DECISIONS:-20000}" "$GL_ADMIN" 2>&1 |
-			grep -E '^(store|purge) ' | tee -a "$OUT"
+			grep -E '^(store=|purge )' | tee -a "$OUT"
 		rm -rf "$T/store-$n"
 	done
 fi
