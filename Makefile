@@ -130,11 +130,13 @@ fuzz: check-deps fuzzers
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/exim4 $(DESTDIR)$(PREFIX)/sbin \
 	  $(DESTDIR)$(PREFIX)/share/exim-greylist \
-	  $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)/etc/cron.d
+	  $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	  $(DESTDIR)/etc/cron.d
 	install -m 0644 $(SO) $(DESTDIR)$(PREFIX)/lib/exim4/greylist.so
 	install -m 0755 $(ADMIN) $(DESTDIR)$(PREFIX)/sbin/greylist-admin
 	install -m 0644 exim-conf-snippets/* $(DESTDIR)$(PREFIX)/share/exim-greylist/
 	install -m 0644 doc/greylist-admin.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 doc/greylist.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	sed 's,@SBIN@,$(PREFIX)/sbin,g' doc/greylist.cron > \
 	  $(DESTDIR)/etc/cron.d/exim-greylist
 	chmod 0644 $(DESTDIR)/etc/cron.d/exim-greylist

@@ -77,12 +77,31 @@ y=$(exim_run -C "$T/exim.conf" -be "\${dlfunc{GREYLIST_SO}{greylist}{$T/defer.co
 check "an IP that is not an address: on_error = defer answer ('$y')" test "$y" = "defer 300 error"
 check "... and the log says why" grep -q "greylist: '999.0.113.9' is not an IP address" "$T/ip.err"
 
+# Pools through ${dlfunc}: with spf=pass the sender's domain is the client,
+# so a retry from an unrelated address passes; a verified host name keys
+# on its parent domain; a two-label name or no spf= keys on the subnet.
+pool() { exim_run -C "$T/exim.conf" -be "\${dlfunc{GREYLIST_SO}{greylist}{GREYLIST_CONF}{$1}{$2}{pool@test.example}{$3}}" 2>>"$T/pool.err"; }
+y1=$(pool 198.51.100.1 bounce-123@vendor.example spf=pass)
+y2=$(pool 203.0.113.200 bounce-456@vendor.example spf=pass)
+check "spf=pass: first attempt deferred ('$y1'), retry from another network early ('$y2')" \
+	sh -c "test '$y1' = 'defer 2 new' && case '$y2' in 'defer '[12]' early') true;; *) false;; esac"
+check "the log shows the pool key" grep -q 'client=spf:vendor.example ip=203.0.113.200 sender=<bounce-#@vendor.example>' "$T/pool.err"
+y1=$(pool 198.51.100.2 x@outlook.example host=mail-eopbgr60135.outbound.protection.outlook.com)
+check "host=: keyed on the name less its first label ('$y1')" \
+	grep -q 'client=host:outbound.protection.outlook.com' "$T/pool.err"
+sleep 2
+y3=$(pool 192.0.2.99 bounce-789@vendor.example spf=pass)
+check "after the delay a third address of the pool passes ('$y3')" test "$y3" = "accept pass"
+y4=$(pool 198.51.100.3 x@outlook.example host=mail-db8eur05on2100.outbound.protection.outlook.com)
+check "another host of the same pool passes ('$y4')" test "$y4" = "accept pass"
+
 # make install puts every file in place under DESTDIR and PREFIX.
 inst() { make -C "$TOP" -s install DESTDIR="$T/root" PREFIX=/usr SO="$GL_SO" ADMIN="$GL_ADMIN" >"$T/inst.out" 2>&1; }
 check "make install DESTDIR=... PREFIX=/usr" inst
 for f in usr/lib/exim4/greylist.so usr/sbin/greylist-admin \
 	usr/share/exim-greylist/rcpt-acl.conf usr/share/exim-greylist/greylist.conf \
-	usr/share/man/man8/greylist-admin.8 etc/cron.d/exim-greylist; do
+	usr/share/man/man8/greylist-admin.8 usr/share/man/man5/greylist.conf.5 \
+	etc/cron.d/exim-greylist; do
 	check "installed $f" test -s "$T/root/$f"
 done
 check "the cron file runs the installed admin" grep -q ' Debian-exim .*/usr/sbin/greylist-admin purge' "$T/root/etc/cron.d/exim-greylist"
