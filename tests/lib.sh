@@ -50,6 +50,31 @@ write_gl_conf() {
 	} >"$T/greylist.conf"
 }
 
+# exim_conf_tail ACL-FILE MAILBOX [USER]: the ACL, router and transport
+# sections every receiving Exim of the tests shares: ACL-FILE included in
+# the RCPT ACL, local mail appended to MAILBOX (as USER when given).
+exim_conf_tail() {
+	cat <<EOC
+begin acl
+acl_check_rcpt:
+.include $1
+  accept domains = +local_domains
+  deny   message = relay not permitted
+
+begin routers
+local:
+  driver = accept
+  domains = +local_domains
+  transport = mbox
+
+begin transports
+mbox:
+  driver = appendfile
+  file = $2
+${3:+  user = $3}
+EOC
+}
+
 # write_exim_conf: a receiving Exim for -bh/-be with the snippet included.
 write_exim_conf() {
 	mkdir -p "$T/spool" "$T/log" "$T/mail"
@@ -76,22 +101,7 @@ domainlist local_domains = test.example
 hostlist relay_from_hosts = 10.9.9.0/24
 acl_smtp_rcpt = acl_check_rcpt
 
-begin acl
-acl_check_rcpt:
-.include $TOP/exim-conf-snippets/rcpt-acl.conf
-  accept domains = +local_domains
-  deny   message = relay not permitted
-
-begin routers
-local:
-  driver = accept
-  domains = +local_domains
-  transport = mbox
-
-begin transports
-mbox:
-  driver = appendfile
-  file = $T/mail/inbox
+$(exim_conf_tail "$TOP/exim-conf-snippets/rcpt-acl.conf" "$T/mail/inbox" "")
 
 begin authenticators
 plain:

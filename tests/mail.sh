@@ -55,23 +55,7 @@ domainlist local_domains = test.example
 hostlist relay_from_hosts = 192.0.2.250
 acl_smtp_rcpt = acl_check_rcpt
 
-begin acl
-acl_check_rcpt:
-.include ${RCPT_ACL:-$R/rcpt-acl.conf}
-  accept domains = +local_domains
-  deny   message = relay not permitted
-
-begin routers
-local:
-  driver = accept
-  domains = +local_domains
-  transport = mbox
-
-begin transports
-mbox:
-  driver = appendfile
-  file = $R/mail/inbox
-  user = $EXIM_USER
+$(exim_conf_tail "${RCPT_ACL:-$R/rcpt-acl.conf}" "$R/mail/inbox" "$EXIM_USER")
 EOC
 	# Not through the exim_run function: "func &" would fork a subshell
 	# and $! would be its PID, not the daemon's.

@@ -260,6 +260,9 @@ static int cmd_explain(const gl_config *cfg, gl_store *st, int argc,
 	gl_ctx_init(&ctx, cfg, st);
 	rc = gl_decide(&ctx, &req, now, 1, &res, &err);
 	rc = explain_print(cfg, &res, rc < 0 ? &err : NULL);
+	if (req.helo != NULL)
+		printf("helo:      %s (shown only; it takes no part in the key)\n",
+		       req.helo);
 	gl_ctx_free(&ctx); /* after printing: res.wl points into it */
 	return rc;
 }
