@@ -36,6 +36,10 @@ static const char cas_script[] =
 	"else redis.call('DEL', KEYS[1]) end\n"
 	"return 1\n";
 
+/* SHA1 of cas_script: EVALSHA works without a SCRIPT LOAD round trip on
+ * every new connection; test_store checks it against the server's. */
+#define CAS_SHA "f6723b2c561f229bc2bc9a86a574e2301646c1c9"
+
 typedef struct rstore {
 	gl_store base;
 	redisContext *c;
@@ -47,7 +51,6 @@ typedef struct rstore {
 	long timeout_ms;
 	char password[256];
 	int db;
-	char sha[41];           /* of cas_script, once loaded */
 	int64_t down_until;     /* back-off after a failure */
 	char down_why[256];
 } rstore;
@@ -68,7 +71,6 @@ static void drop(rstore *s, const char *why)
 	if (s->c != NULL)
 		redisFree(s->c);
 	s->c = NULL;
-	s->sha[0] = '\0';
 	s->down_until = gl_mono_us() + BACKOFF_US;
 	snprintf(s->down_why, sizeof s->down_why, "%s", why);
 }
@@ -140,19 +142,6 @@ static int ready(rstore *s, gl_err *err)
 		}
 	} else if (redisSetTimeout(s->c, tv_of(left)) != REDIS_OK) {
 		return fail_drop(s, err, "cannot set the timeout");
-	}
-	if (s->sha[0] == '\0') {
-		const char *a[3] = { "SCRIPT", "LOAD", cas_script };
-
-		r = command(s, 3, a, NULL, err);
-		if (r == NULL)
-			return -1;
-		if (r->type != REDIS_REPLY_STRING || r->len != 40) {
-			freeReplyObject(r);
-			return fail_drop(s, err, "SCRIPT LOAD: unexpected reply");
-		}
-		memcpy(s->sha, r->str, 41);
-		freeReplyObject(r);
 	}
 	return 0;
 }
@@ -229,64 +218,120 @@ out:
 	return rc;
 }
 
-static int r_casv(gl_store *st, gl_cas_item *items, size_t n, gl_err *err)
+/* Loads cas_script into the server's cache (after a restart or flush). */
+static int load_script(rstore *s, gl_err *err)
 {
-	rstore *s = (rstore *)st;
-	size_t i, sent = 0;
-	int rc = 0, noscript = 0;
+	const char *a[3] = { "SCRIPT", "LOAD", cas_script };
+	redisReply *r = command(s, 3, a, NULL, err);
+	int ok;
 
-	for (i = 0; i < n; i++)
-		items[i].done = 0;
-	if (ready(s, err) < 0)
+	if (r == NULL)
 		return -1;
+	ok = r->type == REDIS_REPLY_STRING && r->len == 40 &&
+	     memcmp(r->str, CAS_SHA, 40) == 0;
+	freeReplyObject(r);
+	return ok ? 0 : fail_drop(s, err, "SCRIPT LOAD: unexpected digest");
+}
+
+/* Sends one pipelined round of EVALSHA for the items marked in todo. */
+static int send_round(rstore *s, gl_cas_item *items, size_t n,
+		      const char *todo, gl_err *err)
+{
+	size_t i;
+
 	for (i = 0; i < n; i++) {
 		char ttl[24];
 		size_t klen = 0;
-		char *k = full_key(s, items[i].key, items[i].klen, &klen);
-		const char *argv[9] = { "EVALSHA", s->sha, "1", k,
-			items[i].old ? "1" : "0", items[i].old ? items[i].old : "",
-			items[i].val ? "1" : "0", items[i].val ? items[i].val : "",
-			ttl };
-		size_t lens[9] = { 7, 40, 1, klen, 1,
-			items[i].old ? items[i].oldlen : 0, 1,
-			items[i].val ? items[i].vlen : 0, 0 };
+		char *k;
 
+		if (!todo[i])
+			continue;
+		k = full_key(s, items[i].key, items[i].klen, &klen);
 		if (k == NULL)
 			return gl_fail(err, "out of memory");
-		snprintf(ttl, sizeof ttl, "%lld", (long long)items[i].ttl);
-		lens[8] = strlen(ttl);
-		if (redisAppendCommandArgv(s->c, 9, argv, lens) != REDIS_OK) {
-			free(k);
-			return fail_drop(s, err, s->c->errstr);
+		{
+			const char *argv[9] = { "EVALSHA", CAS_SHA, "1", k,
+				items[i].old ? "1" : "0",
+				items[i].old ? items[i].old : "",
+				items[i].val ? "1" : "0",
+				items[i].val ? items[i].val : "", ttl };
+			size_t lens[9] = { 7, 40, 1, klen, 1,
+				items[i].old ? items[i].oldlen : 0, 1,
+				items[i].val ? items[i].vlen : 0, 0 };
+
+			snprintf(ttl, sizeof ttl, "%lld", (long long)items[i].ttl);
+			lens[8] = strlen(ttl);
+			if (redisAppendCommandArgv(s->c, 9, argv, lens) != REDIS_OK) {
+				free(k);
+				return fail_drop(s, err, s->c->errstr);
+			}
 		}
 		free(k);
-		sent++;
 	}
-	for (i = 0; i < sent; i++) {
-		redisReply *r;
+	return 0;
+}
 
-		if (redisGetReply(s->c, (void **)&r) != REDIS_OK)
-			return fail_drop(s, err, s->c->err == REDIS_ERR_IO &&
-					 errno == EAGAIN ? "timed out" :
-					 s->c->errstr);
-		if (r->type == REDIS_REPLY_INTEGER)
-			items[i].done = r->integer == 1;
-		else if (r->type == REDIS_REPLY_ERROR &&
-			 strncmp(r->str, "NOSCRIPT", 8) == 0)
-			noscript = 1;
-		else if (rc == 0)
-			rc = gl_fail(err, "redis %s: %s", s->where,
-				     r->type == REDIS_REPLY_ERROR ? r->str :
-				     "unexpected reply to EVALSHA");
-		freeReplyObject(r);
+static int r_casv(gl_store *st, gl_cas_item *items, size_t n, gl_err *err)
+{
+	rstore *s = (rstore *)st;
+	char *todo = malloc(n + 1);
+	size_t i, left = n;
+	int rc = 0, round;
+
+	if (todo == NULL)
+		return gl_fail(err, "out of memory");
+	for (i = 0; i < n; i++) {
+		items[i].done = 0;
+		todo[i] = 1;
 	}
-	if (noscript) {
-		/* The server lost its scripts (restart, SCRIPT FLUSH): the
-		 * ones refused did nothing; load it again and say so. */
-		s->sha[0] = '\0';
-		return gl_fail(err, "redis %s: script cache was flushed; "
-			       "retrying at the next call", s->where);
+	if (ready(s, err) < 0) {
+		free(todo);
+		return -1;
 	}
+	/* Round 2 only resends what the server refused with NOSCRIPT (those
+	 * did nothing), after loading the script. */
+	for (round = 0; round < 2 && left > 0 && rc == 0; round++) {
+		size_t noscript = 0;
+
+		if (round == 1 && load_script(s, err) < 0) {
+			rc = -1;
+			break;
+		}
+		if (send_round(s, items, n, todo, err) < 0) {
+			rc = -1;
+			break;
+		}
+		for (i = 0; i < n && rc == 0; i++) {
+			redisReply *r;
+
+			if (!todo[i])
+				continue;
+			if (redisGetReply(s->c, (void **)&r) != REDIS_OK) {
+				rc = fail_drop(s, err, s->c->err == REDIS_ERR_IO &&
+					       errno == EAGAIN ? "timed out" :
+					       s->c->errstr);
+				break;
+			}
+			if (r->type == REDIS_REPLY_INTEGER) {
+				items[i].done = r->integer == 1;
+				todo[i] = 0;
+			} else if (r->type == REDIS_REPLY_ERROR &&
+				   strncmp(r->str, "NOSCRIPT", 8) == 0) {
+				noscript++;
+			} else {
+				todo[i] = 0;
+				rc = gl_fail(err, "redis %s: %s", s->where,
+					     r->type == REDIS_REPLY_ERROR ? r->str :
+					     "unexpected reply to EVALSHA");
+			}
+			freeReplyObject(r);
+		}
+		left = noscript;
+	}
+	free(todo);
+	if (rc == 0 && left > 0)
+		rc = gl_fail(err, "redis %s: the server will not keep the "
+			     "compare-and-set script", s->where);
 	return rc;
 }
 

@@ -281,6 +281,29 @@ static void test_batches_and_chunks(void **state)
 	(void)state;
 }
 
+/* A server that lost its scripts (SCRIPT FLUSH, a restart) costs a
+ * compare-and-set nothing: the store loads the script again and checks
+ * that the server's digest is the one compiled in. */
+static void test_redis_script(void **state)
+{
+	gl_store *st = open_store();
+	const char *r = getenv("GL_REDIS");
+	char cmd[256], v[8];
+	size_t vl = sizeof v;
+	gl_err err;
+
+	assert_int_equal(gl_store_cas(st, "k", 1, NULL, 0, "v", 1, 0, &err), 1);
+	snprintf(cmd, sizeof cmd, "redis-cli -h %.*s -p %s SCRIPT FLUSH >/dev/null",
+		 (int)(strchr(r, ':') - r), r, strchr(r, ':') + 1);
+	assert_int_equal(system(cmd), 0);
+	if (gl_store_cas(st, "k", 1, "v", 1, "w", 1, 0, &err) != 1)
+		fail_msg("after SCRIPT FLUSH: %s", err.msg);
+	assert_int_equal(gl_store_get(st, "k", 1, v, &vl, &err), 1);
+	assert_memory_equal(v, "w", 1);
+	gl_store_close(st);
+	(void)state;
+}
+
 /* A server that is not there: an error at once, then the back-off. */
 static void test_redis_down(void **state)
 {
@@ -319,6 +342,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_get_cas_scan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batches_and_chunks, setup, teardown),
 		cmocka_unit_test(test_redis_down),
+		cmocka_unit_test_setup_teardown(test_redis_script, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests_name("store gdbm", tests, NULL, NULL);
 
