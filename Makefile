@@ -21,7 +21,7 @@ CFLAGS  ?=
 CFLAGS  += -std=c11 -D_GNU_SOURCE -fPIC $(OPT) $(WARN)
 LDFLAGS += $(if $(filter 1,$(SAN)),-fsanitize=address$(comma)undefined)
 comma   := ,
-LIBS    = -lcidr -lgdbm -lhiredis
+LIBS    = -lcidr -lgdbm -lhiredis -llmdb
 
 CORE_SRC = $(wildcard module/core/*.c)
 CORE_HDR = $(wildcard module/core/*.h)
@@ -38,7 +38,7 @@ HELPERS  = $(B)/tests/gl-hammer $(B)/tests/gl-holdlock $(B)/tests/gl-poke \
 # Packages needed to build, test and demo (see README).
 DEB_PKGS = gcc make libc6-dev exim4-daemon-heavy exim4-dev libcidr-dev \
            libgdbm-dev libjansson-dev libcmocka-dev swaks iproute2 \
-           libhiredis-dev redis-server \
+           libhiredis-dev redis-server liblmdb-dev \
            clang libclang-rt-14-dev
 
 .PHONY: all deps check check-deps demo bench fuzz fuzzers install clean units FORCE

@@ -38,7 +38,8 @@ static void usage(void)
 		"  clients [--json]\n"
 		"  export > FILE\n"
 		"  import < FILE\n"
-		"  recover\n",
+		"  recover\n"
+		"  snapshot\n",
 		progname);
 	exit(2);
 }
@@ -1446,6 +1447,23 @@ static int cmd_recover(const gl_config *cfg, int argc)
 	return 0;
 }
 
+/* ---- snapshot ---- */
+
+static int cmd_snapshot(const gl_config *cfg, int argc)
+{
+	gl_err err;
+
+	if (argc != 1)
+		usage();
+	if (cfg->backend != GL_BACKEND_LMDB)
+		die("snapshot is for backend = lmdb");
+	if (gl_lmdb_snapshot(cfg, &err) < 0)
+		die(err.msg);
+	printf("snapshot of %s written to %s\n", cfg->database,
+	       cfg->lmdb_snapshot);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *conf = GL_DEFAULT_CONFIG;
@@ -1487,6 +1505,8 @@ int main(int argc, char **argv)
 		rc = cmd_import(&cfg, st, argc);
 	else if (!strcmp(argv[0], "recover"))
 		rc = cmd_recover(&cfg, argc);
+	else if (!strcmp(argv[0], "snapshot"))
+		rc = cmd_snapshot(&cfg, argc);
 	else if (!strcmp(argv[0], "delete"))
 		rc = cmd_delete(&cfg, st, argc, argv);
 	else

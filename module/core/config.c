@@ -32,6 +32,7 @@ void gl_config_defaults(gl_config *cfg)
 	snprintf(cfg->redis_prefix, sizeof cfg->redis_prefix, "%s", "greylist:");
 	cfg->redis_timeout_ms = 200;
 	cfg->lock_timeout_ms = 200;
+	cfg->lmdb_mapsize_mb = 1024;
 }
 
 void gl_config_free(gl_config *cfg)
@@ -185,15 +186,29 @@ static int apply(gl_config *cfg, const char *k, const char *v,
 			return -1;
 		return 0;
 	}
-	if (!strcmp(k, "sender_normalize") || !strcmp(k, "match_pools")) {
+	if (!strcmp(k, "sender_normalize") || !strcmp(k, "match_pools") ||
+	    !strcmp(k, "lmdb_sync")) {
 		*why = "want yes or no";
 		if (parse_bool(v, &b) < 0)
 			return -1;
 		if (k[0] == 's')
 			cfg->sender_normalize = b;
-		else
+		else if (k[0] == 'm')
 			cfg->match_pools = b;
+		else
+			cfg->lmdb_sync = b;
 		return 0;
+	}
+	if (!strcmp(k, "lmdb_mapsize")) {
+		*why = "want a size in MiB from 16 to 1048576";
+		if (parse_uint(v, 1048576, &n) < 0 || n < 16)
+			return -1;
+		cfg->lmdb_mapsize_mb = n;
+		return 0;
+	}
+	if (!strcmp(k, "lmdb_snapshot")) {
+		*why = "want an absolute file name";
+		return set_path(cfg->lmdb_snapshot, sizeof cfg->lmdb_snapshot, v);
 	}
 	if (!strcmp(k, "auto_whitelist_clients")) {
 		*why = "want a whole number from 0 (off) to 1000000";
@@ -215,11 +230,13 @@ static int apply(gl_config *cfg, const char *k, const char *v,
 		return 0;
 	}
 	if (!strcmp(k, "backend")) {
-		*why = "want gdbm or redis";
+		*why = "want gdbm, lmdb or redis";
 		if (!strcmp(v, "gdbm"))
 			cfg->backend = GL_BACKEND_GDBM;
 		else if (!strcmp(v, "redis"))
 			cfg->backend = GL_BACKEND_REDIS;
+		else if (!strcmp(v, "lmdb"))
+			cfg->backend = GL_BACKEND_LMDB;
 		else
 			return -1;
 		return 0;

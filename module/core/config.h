@@ -21,7 +21,7 @@ struct gl_whitelist;
 
 enum gl_on_error { GL_ON_ERROR_ACCEPT, GL_ON_ERROR_DEFER };
 enum gl_log { GL_LOG_NONE, GL_LOG_DEFER, GL_LOG_ALL };
-enum gl_backend { GL_BACKEND_GDBM, GL_BACKEND_REDIS };
+enum gl_backend { GL_BACKEND_GDBM, GL_BACKEND_REDIS, GL_BACKEND_LMDB };
 
 #define GL_DEFAULT_CONFIG "/etc/exim4/greylist.conf"
 #define GL_MAX_WHITELIST_FILES 32
@@ -48,6 +48,9 @@ typedef struct gl_config {
 	char redis_password_file[PATH_MAX]; /* "" when none */
 	int redis_db;                   /* SELECTed database, 0-1000 */
 	long lock_timeout_ms;           /* longest wait for the database lock */
+	long lmdb_mapsize_mb;           /* largest size of an LMDB file */
+	int lmdb_sync;                  /* sync every LMDB commit */
+	char lmdb_snapshot[PATH_MAX];   /* "" when none */
 	struct gl_whitelist *whitelist; /* entries of the whitelist files */
 } gl_config;
 

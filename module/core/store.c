@@ -55,5 +55,7 @@ gl_store *gl_store_open(const gl_config *cfg, gl_err *err)
 {
 	if (cfg->backend == GL_BACKEND_REDIS)
 		return gl_store_redis_open(cfg, err);
+	if (cfg->backend == GL_BACKEND_LMDB)
+		return gl_store_lmdb_open(cfg, err);
 	return gl_store_gdbm_open(cfg->database, cfg->lock_timeout_ms, err);
 }

@@ -105,6 +105,12 @@ int gl_gdbm_recover(const char *path, long lock_timeout_ms,
 				 const void *v, size_t vl),
 		    void *arg, gl_recover_report *rep, gl_err *err) GL_WUR;
 
+/* The LMDB backend (database, lmdb_sync, lmdb_snapshot, lmdb_mapsize). */
+gl_store *gl_store_lmdb_open(const gl_config *cfg, gl_err *err);
+
+/* Writes a consistent, synced copy of the LMDB file to lmdb_snapshot. */
+int gl_lmdb_snapshot(const gl_config *cfg, gl_err *err) GL_WUR;
+
 /* The Redis backend (redis, redis_prefix, redis_timeout, ...). */
 gl_store *gl_store_redis_open(const gl_config *cfg, gl_err *err);
 

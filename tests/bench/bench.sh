@@ -4,7 +4,8 @@
 #   exim      no greylisting
 #   greylistd greylistd through ${readsocket}, as its documentation wires it
 #   postgrey  postgrey's policy protocol through ${readsocket}
-#   module    this module (GDBM)
+#   module    this module (GDBM, the default)
+#   lmdb      this module with backend = lmdb
 #   redis     this module with backend = redis on loopback
 # gl-load sends MAIL/RCPT/RSET over persistent connections (and, with
 # BENCH_MODE=connect, one connection per RCPT) at each concurrency, with
@@ -27,7 +28,7 @@ fi
 OUT=${BENCH_OUT:-$TOP/build/bench/results-$(date +%Y%m%d-%H%M%S).txt}
 mkdir -p "$(dirname "$OUT")"
 : >"$OUT"
-VARIANTS=${BENCH_VARIANTS:-exim greylistd postgrey module redis}
+VARIANTS=${BENCH_VARIANTS:-exim greylistd postgrey module lmdb redis}
 HZ=$(getconf CLK_TCK)
 
 # cpu_ticks PID [children]: utime+stime of PID, or of its reaped children.
@@ -93,6 +94,8 @@ setup() {
 	greylistd) command -v greylistd >/dev/null || return 2; start_greylistd || return 1 ;;
 	postgrey) command -v postgrey >/dev/null || return 2; start_postgrey || return 1 ;;
 	module) ;;
+	lmdb) GL_EXTRA="auto_whitelist_clients = 0
+backend = lmdb" ;;
 	redis)
 		command -v redis-server >/dev/null || return 2
 		start_redis || return 1
@@ -160,6 +163,11 @@ echo
 for c in $CONCS; do
 	m=$(sed -n "s/^median variant=module clients=$c rps=\([0-9]*\).*/\1/p" "$OUT")
 	for base in exim greylistd postgrey; do
+		l=$(sed -n "s/^median variant=lmdb clients=$c rps=\([0-9]*\).*/\1/p" "$OUT")
+		b=$(sed -n "s/^median variant=$base clients=$c rps=\([0-9]*\).*/\1/p" "$OUT")
+		[ -n "$l" ] && [ -n "$b" ] && [ "$b" -gt 0 ] &&
+			printf 'clients=%-3s lmdb/%-11s = %s\n' "$c" "$base" \
+				"$(awk -v a="$l" -v b="$b" 'BEGIN{printf "%.2f", a/b}')"
 		b=$(sed -n "s/^median variant=$base clients=$c rps=\([0-9]*\).*/\1/p" "$OUT")
 		[ -n "$m" ] && [ -n "$b" ] && [ "$b" -gt 0 ] &&
 			printf 'clients=%-3s module/%-9s = %s\n' "$c" "$base" \

@@ -5,7 +5,9 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/mail.sh"
 
-GL_DELAY=3s GL_EXTRA="auto_whitelist_clients = 0" start_receiver || { nok "receiving Exim started"; exit 1; }
+for backend in gdbm lmdb; do
+RNAME=$backend GL_DELAY=3s GL_EXTRA="auto_whitelist_clients = 0
+backend = $backend" start_receiver || { nok "receiving Exim ($backend) started"; exit 1; }
 rcpts=""
 j=0
 while [ $j -lt 25 ]; do
@@ -20,7 +22,7 @@ round() {
 	while [ $i -lt 16 ]; do
 		swaks --server 127.0.0.1 --port "$RPORT" --timeout 60 \
 			--from "sender$(echo $i | tr 0-9 a-j)@concurrent.example" \
-			--to "$rcpts" --body "round $1" >"$T/r$1-$i.out" 2>&1 &
+			--to "$rcpts" --body "round $1" >"$T/$backend-r$1-$i.out" 2>&1 &
 		pids="$pids $!"
 		i=$((i + 1))
 	done
@@ -28,21 +30,23 @@ round() {
 }
 
 round 1
-n451=$(cat "$T"/r1-*.out | grep -c '^<\*\* *451 4.7.1 Greylisted')
-check "round 1: all 400 RCPTs answered 451 4.7.1 (got $n451)" test "$n451" -eq 400
+n451=$(cat "$T"/$backend-r1-*.out | grep -c '^<\*\* *451 4.7.1 Greylisted')
+check "$backend round 1: all 400 RCPTs answered 451 4.7.1 (got $n451)" test "$n451" -eq 400
 nrec=$("$GL_ADMIN" -c "$R/greylist.conf" list --json | wc -l)
 npend=$("$GL_ADMIN" -c "$R/greylist.conf" list --json --state pending | sort -u | wc -l)
-check "exactly 400 records stored (got $nrec), all distinct and pending ($npend)" \
+check "$backend: exactly 400 records stored (got $nrec), all distinct and pending ($npend)" \
 	test "$nrec" -eq 400 -a "$npend" -eq 400
 check "no 'database busy' or error in the receiver's log" \
 	sh -c "! grep -q -E 'greylist: .*(busy|error|cannot)' '$R/log/mainlog'"
 sleep 4
 round 2
-n250=$(cat "$T"/r2-*.out | grep -c '^<- *250 Accepted')
-check "round 2, after the delay: all 400 RCPTs accepted (got $n250)" test "$n250" -eq 400
+n250=$(cat "$T"/$backend-r2-*.out | grep -c '^<- *250 Accepted')
+check "$backend round 2, after the delay: all 400 RCPTs accepted (got $n250)" test "$n250" -eq 400
 check "no 'database busy' or error in the log in round 2 either" \
 	sh -c "! grep -q -E 'greylist: .*(busy|error|cannot)' '$R/log/mainlog'"
 npass=$("$GL_ADMIN" -c "$R/greylist.conf" list --json --state passed | wc -l)
-check "400 passed triplets (got $npass)" test "$npass" -eq 400
+check "$backend: 400 passed triplets (got $npass)" test "$npass" -eq 400
 check "the daemon is still running" kill -0 "$RPID"
 check "no sanitizer report" sanitizer_clean "$R/daemon.out"
+kill "$RPID"; wait "$RPID" 2>/dev/null
+done

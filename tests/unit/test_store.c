@@ -4,12 +4,15 @@
 #include <gdbm.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <sys/file.h>
+#include <fcntl.h>
 #include <time.h>
 
 #include "../../module/core/store.h"
 
 static char dir[256], db[512];
-static int use_redis; /* the contract tests run against both backends */
+static int use_redis; /* the contract tests run against every backend */
+static int use_lmdb;
 
 /* The store under test: GDBM in this test's directory, or the Redis
  * server of $GL_REDIS (started by tests/run.sh) under a fresh prefix. */
@@ -20,6 +23,14 @@ static gl_store *open_store(void)
 	gl_err err;
 	gl_store *st;
 
+	if (use_lmdb) {
+		gl_config_defaults(&cfg);
+		cfg.backend = GL_BACKEND_LMDB;
+		snprintf(cfg.database, sizeof cfg.database, "%s", db);
+		st = gl_store_open(&cfg, &err);
+		assert_non_null(st);
+		return st;
+	}
 	if (!use_redis) {
 		st = gl_store_gdbm_open(db, 100, &err);
 		assert_non_null(st);
@@ -41,7 +52,68 @@ static gl_store *open_store(void)
 static int setup_redis(void **state)
 {
 	use_redis = 1;
+	use_lmdb = 0;
 	return 0;
+}
+
+static int setup_lmdb(void **state)
+{
+	use_redis = 0;
+	use_lmdb = 1;
+	return 0;
+}
+
+/* LMDB: the held lock bounds writes; a missing file comes back from the
+ * snapshot with what was in it. */
+static void test_lmdb_lock_and_snapshot(void **state)
+{
+	gl_config cfg;
+	gl_err err;
+	gl_store *st;
+	char v[8], lock[600], cmd[1400];
+	size_t vl = sizeof v;
+	int fd[2], status;
+	char c;
+	pid_t pid;
+
+	gl_config_defaults(&cfg);
+	cfg.backend = GL_BACKEND_LMDB;
+	cfg.lock_timeout_ms = 100;
+	snprintf(cfg.database, sizeof cfg.database, "%s", db);
+	snprintf(cfg.lmdb_snapshot, sizeof cfg.lmdb_snapshot, "%s/snap", dir);
+	st = gl_store_open(&cfg, &err);
+	assert_int_equal(gl_store_cas(st, "k", 1, NULL, 0, "v", 1, 0, &err), 1);
+	/* a writer lock held elsewhere: busy, bounded */
+	snprintf(lock, sizeof lock, "%s.wlock", db);
+	assert_int_equal(pipe(fd), 0);
+	pid = fork();
+	if (pid == 0) {
+		int l = open(lock, O_RDWR);
+
+		if (l < 0 || flock(l, LOCK_EX) != 0 || write(fd[1], "y", 1) != 1)
+			_exit(1);
+		sleep(30);
+		_exit(0);
+	}
+	assert_int_equal(read(fd[0], &c, 1), 1);
+	assert_int_equal(gl_store_cas(st, "k", 1, "v", 1, "w", 1, 0, &err), -1);
+	assert_non_null(strstr(err.msg, "database busy"));
+	assert_int_equal(gl_store_get(st, "k", 1, v, &vl, &err), 1);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	close(fd[0]);
+	close(fd[1]);
+	gl_store_close(st);
+	/* snapshot, lose the file, get it back */
+	assert_int_equal(gl_lmdb_snapshot(&cfg, &err), 0);
+	snprintf(cmd, sizeof cmd, "rm -f '%s' '%s-lock'", db, db);
+	assert_int_equal(system(cmd), 0);
+	st = gl_store_open(&cfg, &err);
+	vl = sizeof v;
+	assert_int_equal(gl_store_get(st, "k", 1, v, &vl, &err), 1);
+	assert_memory_equal(v, "v", 1);
+	gl_store_close(st);
+	(void)state;
 }
 
 static int setup(void **state)
@@ -344,8 +416,14 @@ int main(void)
 		cmocka_unit_test(test_redis_down),
 		cmocka_unit_test_setup_teardown(test_redis_script, setup, teardown),
 	};
+	const struct CMUnitTest lmdb[] = {
+		cmocka_unit_test_setup_teardown(test_get_cas_scan, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batches_and_chunks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lmdb_lock_and_snapshot, setup, teardown),
+	};
 	int rc = cmocka_run_group_tests_name("store gdbm", tests, NULL, NULL);
 
+	rc += cmocka_run_group_tests_name("store lmdb", lmdb, setup_lmdb, NULL);
 	return rc + cmocka_run_group_tests_name("store redis", redis,
 						setup_redis, NULL);
 }

@@ -1,0 +1,359 @@
+/*
+ * store_lmdb.c - the LMDB backend: the fast embedded store for one host.
+ *
+ * GDBM cannot keep a handle open across processes, so each decision pays
+ * an open, a read of GDBM's header and directory, and a close that syncs.
+ * LMDB can: each Exim process maps the file once (for its connection) and
+ * reads through lock-free MVCC transactions - no system call per lookup.
+ * Writers are serialised by our own flock() on FILE.wlock, taken with the
+ * usual bound (lock_timeout), so LMDB's own writer mutex, which waits
+ * without one, is never contended by us. A process killed at any point
+ * leaves the file intact.
+ *
+ * Durability: with lmdb_sync = no (the default) commits are not synced
+ * (MDB_NOSYNC): fast, and safe against any process crash, but a crash of
+ * the whole system can damage a file on disk. So keep the file on a tmpfs
+ * (/run) and set lmdb_snapshot: "greylist-admin snapshot" (cron) writes a
+ * consistent, synced copy there, and the store restores it when the file
+ * is missing (after a reboot). With lmdb_sync = yes commits sync their
+ * data (MDB_NOMETASYNC): a system crash can undo the last commit, never
+ * damage the file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store.h"
+
+typedef struct lstore {
+	gl_store base;
+	char path[PATH_MAX];
+	char wlock[PATH_MAX + 8];
+	char snapshot[PATH_MAX];
+	long lock_timeout_ms;
+	size_t mapsize;
+	int sync;
+	MDB_env *env;
+	MDB_dbi dbi;
+	MDB_txn *rtxn;  /* a reset read transaction, renewed per get */
+	pid_t pid;      /* the process that opened env and wfd */
+	int wfd;
+} lstore;
+
+static int lfail(lstore *s, gl_err *err, const char *what, int rc)
+{
+	return gl_fail(err, "%s: %s: %s", s->path, what, mdb_strerror(rc));
+}
+
+/* Our bounded writer lock on FILE.wlock. */
+static int wlock(lstore *s, gl_err *err)
+{
+	int64_t deadline = gl_mono_us() +
+		gl_store_left_us(&s->base, s->lock_timeout_ms);
+	long pause_us = 20;
+
+	if (s->wfd < 0) {
+		s->wfd = open(s->wlock, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+		if (s->wfd < 0)
+			return gl_fail(err, "%s: cannot open lock file: %s",
+				       s->wlock, strerror(errno));
+	}
+	for (;;) {
+		struct timespec ts;
+		int64_t left;
+
+		if (flock(s->wfd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return gl_fail(err, "%s: cannot lock: %s", s->wlock,
+				       strerror(errno));
+		left = deadline - gl_mono_us();
+		if (left <= 0)
+			return gl_fail(err, "%s: database busy: lock not granted "
+				       "within %ld ms", s->path, s->lock_timeout_ms);
+		if (pause_us > left)
+			pause_us = (long)left;
+		ts.tv_sec = 0;
+		ts.tv_nsec = pause_us * 1000;
+		nanosleep(&ts, NULL);
+		if (pause_us < 1000)
+			pause_us *= 2;
+	}
+}
+
+/* Copies the snapshot into place when the database file is missing. */
+static int restore(lstore *s, gl_err *err)
+{
+	char tmp[PATH_MAX + 16], buf[65536];
+	struct stat st;
+	int in, out, rc = 0;
+	ssize_t n;
+
+	if (s->snapshot[0] == '\0' || stat(s->path, &st) == 0 ||
+	    stat(s->snapshot, &st) != 0)
+		return 0;
+	if (wlock(s, err) < 0)
+		return -1;
+	if (stat(s->path, &st) == 0) /* another process was first */
+		goto out;
+	snprintf(tmp, sizeof tmp, "%s.restore", s->path);
+	in = open(s->snapshot, O_RDONLY | O_CLOEXEC);
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
+	while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof buf)) > 0)
+		if (write(out, buf, (size_t)n) != n) {
+			n = -1;
+			break;
+		}
+	if (in < 0 || out < 0 || n < 0 || close(out) != 0 ||
+	    rename(tmp, s->path) != 0)
+		rc = gl_fail(err, "%s: cannot restore from %s: %s", s->path,
+			     s->snapshot, strerror(errno));
+	if (in >= 0)
+		close(in);
+out:
+	flock(s->wfd, LOCK_UN);
+	return rc;
+}
+
+/* Opens the environment at the first call, and again in a new process
+ * (LMDB forbids using an environment across fork()). */
+static int ready(lstore *s, gl_err *err)
+{
+	MDB_txn *txn;
+	int rc, dead;
+
+	if (s->env != NULL && s->pid == getpid())
+		return 0;
+	s->env = NULL; /* inherited across fork: never touched again */
+	s->rtxn = NULL;
+	if (s->wfd >= 0 && s->pid != getpid())
+		s->wfd = -1; /* the parent's; a lock taken on it would be shared */
+	s->pid = getpid();
+	if (restore(s, err) < 0)
+		return -1;
+	if ((rc = mdb_env_create(&s->env)) != 0) {
+		s->env = NULL;
+		return lfail(s, err, "cannot create environment", rc);
+	}
+	mdb_env_set_maxreaders(s->env, 4096);
+	mdb_env_set_mapsize(s->env, s->mapsize);
+	rc = mdb_env_open(s->env, s->path, MDB_NOSUBDIR | MDB_NOTLS |
+			  MDB_NORDAHEAD | MDB_NOMETASYNC |
+			  (s->sync ? 0 : MDB_NOSYNC), 0660);
+	if (rc == 0) {
+		mdb_reader_check(s->env, &dead); /* slots of killed processes */
+		rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+		if (rc == 0)
+			rc = mdb_dbi_open(txn, NULL, 0, &s->dbi);
+		if (rc == 0)
+			rc = mdb_txn_commit(txn);
+		else if (txn != NULL)
+			mdb_txn_abort(txn);
+	}
+	if (rc != 0) {
+		mdb_env_close(s->env);
+		s->env = NULL;
+		return lfail(s, err, "cannot open database", rc);
+	}
+	return 0;
+}
+
+static int l_get(gl_store *st, gl_get_item *items, size_t n, gl_err *err)
+{
+	lstore *s = (lstore *)st;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		items[i].found = 0;
+	if (ready(s, err) < 0)
+		return -1;
+	rc = s->rtxn ? mdb_txn_renew(s->rtxn) :
+	     mdb_txn_begin(s->env, NULL, MDB_RDONLY, &s->rtxn);
+	if (rc != 0) {
+		s->rtxn = NULL;
+		return lfail(s, err, "cannot read", rc);
+	}
+	for (i = 0; i < n; i++) {
+		MDB_val k = { items[i].klen, (void *)items[i].key }, v;
+
+		rc = mdb_get(s->rtxn, s->dbi, &k, &v);
+		if (rc == MDB_NOTFOUND)
+			continue;
+		if (rc != 0 || v.mv_size > items[i].vlen) {
+			mdb_txn_reset(s->rtxn);
+			return rc ? lfail(s, err, "cannot read", rc) :
+			       gl_fail(err, "%s: stored value of %zu bytes is "
+				       "too large", s->path, v.mv_size);
+		}
+		memcpy(items[i].val, v.mv_data, v.mv_size);
+		items[i].vlen = v.mv_size;
+		items[i].found = 1;
+	}
+	mdb_txn_reset(s->rtxn);
+	return 0;
+}
+
+static int l_casv(gl_store *st, gl_cas_item *items, size_t n, gl_err *err)
+{
+	lstore *s = (lstore *)st;
+	MDB_txn *txn = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		items[i].done = 0;
+	if (ready(s, err) < 0 || wlock(s, err) < 0)
+		return -1;
+	rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+	for (i = 0; i < n && rc == 0; i++) {
+		MDB_val k = { items[i].klen, (void *)items[i].key }, v;
+		int same;
+
+		rc = mdb_get(txn, s->dbi, &k, &v);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			break;
+		if (items[i].old == NULL)
+			same = rc == MDB_NOTFOUND;
+		else
+			same = rc == 0 && v.mv_size == items[i].oldlen &&
+			       memcmp(v.mv_data, items[i].old, v.mv_size) == 0;
+		rc = 0;
+		if (!same)
+			continue;
+		if (items[i].val == NULL) {
+			rc = mdb_del(txn, s->dbi, &k, NULL);
+		} else {
+			v.mv_size = items[i].vlen;
+			v.mv_data = (void *)items[i].val;
+			rc = mdb_put(txn, s->dbi, &k, &v, 0);
+		}
+		items[i].done = rc == 0;
+	}
+	if (rc == 0)
+		rc = mdb_txn_commit(txn);
+	else if (txn != NULL)
+		mdb_txn_abort(txn);
+	flock(s->wfd, LOCK_UN);
+	if (rc != 0) {
+		for (i = 0; i < n; i++)
+			items[i].done = 0;
+		return lfail(s, err, rc == MDB_MAP_FULL ? "cannot write (the "
+			     "file reached lmdb_mapsize)" : "cannot write", rc);
+	}
+	return 0;
+}
+
+/* One read transaction: MVCC readers never hold writers up. */
+static int l_scan(gl_store *st, gl_scan_fn *fn, void *arg, gl_err *err)
+{
+	lstore *s = (lstore *)st;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, r = 0;
+
+	if (ready(s, err) < 0)
+		return -1;
+	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (rc != 0)
+		return lfail(s, err, "cannot read", rc);
+	rc = mdb_cursor_open(txn, s->dbi, &cur);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return lfail(s, err, "cannot read", rc);
+	}
+	while (r == 0 && (rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0)
+		r = fn(arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (r == 0 && rc != MDB_NOTFOUND)
+		return lfail(s, err, "cannot read", rc);
+	return r;
+}
+
+static void l_close(gl_store *st)
+{
+	lstore *s = (lstore *)st;
+
+	if (s->env != NULL && s->pid == getpid()) {
+		if (s->rtxn != NULL)
+			mdb_txn_abort(s->rtxn);
+		mdb_env_close(s->env);
+	}
+	if (s->wfd >= 0 && s->pid == getpid())
+		close(s->wfd);
+	free(s);
+}
+
+static const struct gl_store_ops lmdb_ops = {
+	.name = "lmdb",
+	.get = l_get,
+	.casv = l_casv,
+	.scan = l_scan,
+	.close = l_close,
+};
+
+gl_store *gl_store_lmdb_open(const gl_config *cfg, gl_err *err)
+{
+	lstore *s = calloc(1, sizeof *s);
+
+	if (s == NULL) {
+		gl_fail(err, "out of memory");
+		return NULL;
+	}
+	snprintf(s->path, sizeof s->path, "%s", cfg->database);
+	snprintf(s->wlock, sizeof s->wlock, "%s.wlock", cfg->database);
+	snprintf(s->snapshot, sizeof s->snapshot, "%s", cfg->lmdb_snapshot);
+	s->base.ops = &lmdb_ops;
+	s->lock_timeout_ms = cfg->lock_timeout_ms;
+	s->mapsize = (size_t)cfg->lmdb_mapsize_mb << 20;
+	s->sync = cfg->lmdb_sync;
+	s->wfd = -1;
+	return &s->base;
+}
+
+int gl_lmdb_snapshot(const gl_config *cfg, gl_err *err)
+{
+	char tmp[PATH_MAX + 16];
+	gl_store *st;
+	lstore *s;
+	int rc, fd;
+
+	if (cfg->lmdb_snapshot[0] == '\0')
+		return gl_fail(err, "%s: no lmdb_snapshot is configured",
+			       cfg->path);
+	st = gl_store_lmdb_open(cfg, err);
+	if (st == NULL)
+		return -1;
+	s = (lstore *)st;
+	if (ready(s, err) < 0) {
+		l_close(st);
+		return -1;
+	}
+	snprintf(tmp, sizeof tmp, "%s.tmp", cfg->lmdb_snapshot);
+	unlink(tmp);
+	/* A consistent copy (one read transaction), compacted. */
+	rc = mdb_env_copy2(s->env, tmp, MDB_CP_COMPACT);
+	if (rc != 0) {
+		l_close(st);
+		return gl_fail(err, "%s: cannot write snapshot %s: %s", cfg->database,
+			       tmp, mdb_strerror(rc));
+	}
+	fd = open(tmp, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0 || close(fd) != 0 ||
+	    rename(tmp, cfg->lmdb_snapshot) != 0) {
+		l_close(st);
+		return gl_fail(err, "%s: cannot complete snapshot: %s",
+			       cfg->lmdb_snapshot, strerror(errno));
+	}
+	l_close(st);
+	return 0;
+}
