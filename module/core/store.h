@@ -81,6 +81,14 @@ void gl_store_deadline(gl_store *st, long ms);
 int64_t gl_store_left_us(const gl_store *st, long cap_ms);
 int64_t gl_mono_us(void);
 
+/*
+ * flock(fd, how) waiting at most wait_us: short sleeps from 20 us up to
+ * 1 ms between non-blocking tries (flock has no timed wait, and a signal
+ * would disturb Exim). 0 locked; -1 with errno EWOULDBLOCK when the time
+ * ran out, or flock's own errno.
+ */
+int gl_flock_wait(int fd, int how, int64_t wait_us);
+
 /* Opens the backend the configuration names; NULL with err on error. */
 gl_store *gl_store_open(const gl_config *cfg, gl_err *err);
 

@@ -34,35 +34,6 @@ typedef struct gstore {
 	long lock_timeout_ms;
 } gstore;
 
-/* flock() with a deadline: 0 locked, -1 timed out or failed (errno). */
-static int lock_fd(int fd, int how, int64_t wait_us)
-{
-	int64_t deadline = gl_mono_us() + wait_us;
-	long pause_us = 20;
-
-	for (;;) {
-		struct timespec ts;
-		int64_t left;
-
-		if (flock(fd, how | LOCK_NB) == 0)
-			return 0;
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return -1;
-		left = deadline - gl_mono_us();
-		if (left <= 0) {
-			errno = EWOULDBLOCK;
-			return -1;
-		}
-		if (pause_us > left)
-			pause_us = (long)left;
-		ts.tv_sec = 0;
-		ts.tv_nsec = pause_us * 1000;
-		nanosleep(&ts, NULL);
-		if (pause_us < 1000)
-			pause_us *= 2;
-	}
-}
-
 /*
  * Opens and locks the file. Returns the handle; NULL with *absent = 1
  * when a reader finds no file or an empty one; NULL with err otherwise.
@@ -85,8 +56,8 @@ static GDBM_FILE open_db(gstore *s, int mode, int *absent, gl_err *err)
 			strerror(errno));
 		return NULL;
 	}
-	if (lock_fd(fd, writer ? LOCK_EX : LOCK_SH,
-		    gl_store_left_us(&s->base, s->lock_timeout_ms)) < 0) {
+	if (gl_flock_wait(fd, writer ? LOCK_EX : LOCK_SH,
+			  gl_store_left_us(&s->base, s->lock_timeout_ms)) < 0) {
 		e = errno;
 		close(fd);
 		if (e == EWOULDBLOCK)

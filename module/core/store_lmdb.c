@@ -55,37 +55,19 @@ static int lfail(lstore *s, gl_err *err, const char *what, int rc)
 /* Our bounded writer lock on FILE.wlock. */
 static int wlock(lstore *s, gl_err *err)
 {
-	int64_t deadline = gl_mono_us() +
-		gl_store_left_us(&s->base, s->lock_timeout_ms);
-	long pause_us = 20;
-
 	if (s->wfd < 0) {
 		s->wfd = open(s->wlock, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
 		if (s->wfd < 0)
 			return gl_fail(err, "%s: cannot open lock file: %s",
 				       s->wlock, strerror(errno));
 	}
-	for (;;) {
-		struct timespec ts;
-		int64_t left;
-
-		if (flock(s->wfd, LOCK_EX | LOCK_NB) == 0)
-			return 0;
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return gl_fail(err, "%s: cannot lock: %s", s->wlock,
-				       strerror(errno));
-		left = deadline - gl_mono_us();
-		if (left <= 0)
-			return gl_fail(err, "%s: database busy: lock not granted "
-				       "within %ld ms", s->path, s->lock_timeout_ms);
-		if (pause_us > left)
-			pause_us = (long)left;
-		ts.tv_sec = 0;
-		ts.tv_nsec = pause_us * 1000;
-		nanosleep(&ts, NULL);
-		if (pause_us < 1000)
-			pause_us *= 2;
-	}
+	if (gl_flock_wait(s->wfd, LOCK_EX,
+			  gl_store_left_us(&s->base, s->lock_timeout_ms)) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK)
+		return gl_fail(err, "%s: database busy: lock not granted within "
+			       "%ld ms", s->path, s->lock_timeout_ms);
+	return gl_fail(err, "%s: cannot lock: %s", s->wlock, strerror(errno));
 }
 
 /* Copies the snapshot into place when the database file is missing. */
