@@ -337,6 +337,19 @@ static int explain_print(const gl_config *cfg, const gl_result *r,
 	return 0;
 }
 
+/* Makes room for one more element in *arr (n used of *cap); dies on OOM. */
+static void grow(void *arr, size_t n, size_t *cap, size_t elem)
+{
+	void **p = arr;
+
+	if (n < *cap)
+		return;
+	*cap = *cap * 2 + 256;
+	*p = realloc(*p, *cap * elem);
+	if (*p == NULL)
+		die("out of memory");
+}
+
 /* ---- raw pairs, batched writes ---- */
 
 typedef struct pair {
@@ -354,12 +367,7 @@ static void pairs_add(pairs *ps, const void *k, size_t kl, const void *v,
 {
 	pair *x;
 
-	if (ps->n == ps->cap) {
-		ps->cap = ps->cap * 2 + 256;
-		ps->p = realloc(ps->p, ps->cap * sizeof *ps->p);
-		if (ps->p == NULL)
-			die("out of memory");
-	}
+	grow(&ps->p, ps->n, &ps->cap, sizeof *ps->p);
 	x = &ps->p[ps->n++];
 	x->klen = kl;
 	x->vlen = vl;
@@ -737,12 +745,7 @@ static int stats_one(void *arg, const void *key, size_t klen, const void *val,
 	}
 	if (r.state == GL_PASSED) {
 		sc->passed++;
-		if (sc->nd == sc->capd) {
-			sc->capd = sc->capd * 2 + 1024;
-			sc->delays = realloc(sc->delays, sc->capd * sizeof *sc->delays);
-			if (sc->delays == NULL)
-				die("out of memory");
-		}
+		grow(&sc->delays, sc->nd, &sc->capd, sizeof *sc->delays);
 		sc->delays[sc->nd++] = r.passed_at - r.first_seen;
 	} else {
 		sc->pending++;
@@ -750,12 +753,7 @@ static int stats_one(void *arg, const void *key, size_t klen, const void *val,
 	if (sc->by_domain) {
 		dom_row *d;
 
-		if (sc->nr == sc->capr) {
-			sc->capr = sc->capr * 2 + 1024;
-			sc->rows = realloc(sc->rows, sc->capr * sizeof *sc->rows);
-			if (sc->rows == NULL)
-				die("out of memory");
-		}
+		grow(&sc->rows, sc->nr, &sc->capr, sizeof *sc->rows);
 		d = &sc->rows[sc->nr++];
 		d->domain = strdup(*gl_addr_domain(t.sender) ?
 				   gl_addr_domain(t.sender) : t.sender);

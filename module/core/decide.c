@@ -160,7 +160,8 @@ static void count_pass(gl_ctx *ctx, const char *ckey, size_t cklen,
 		gl_client_record_encode(&c, next);
 		rc = gl_store_cas(ctx->st, ckey, cklen, rc == 1 ? cur : NULL,
 				  curlen, next, sizeof next,
-				  ctx->cfg->pass_lifetime, NULL);
+				  gl_pair_ttl(ctx->cfg, ckey, cklen, next,
+					      sizeof next, now), NULL);
 		if (rc != 0)
 			return;
 	}
@@ -278,10 +279,9 @@ static int decide(gl_ctx *ctx, const gl_request *req, gl_time now,
 		gl_record_encode(&d.rec, next);
 		switch (gl_store_cas(ctx->st, key, (size_t)klen,
 				     it[0].found ? cur : NULL, it[0].vlen, next,
-				     sizeof next, d.rec.state == GL_PASSED ?
-				     cfg->pass_lifetime +
-				     gl_refresh_interval(cfg->pass_lifetime) :
-				     cfg->retry_window, err)) {
+				     sizeof next, gl_pair_ttl(cfg, key, (size_t)klen,
+							      next, sizeof next, now),
+				     err)) {
 		case -1:
 			return -1;
 		case 1:
