@@ -19,6 +19,16 @@ esac
 r=$(smtp_bh 192.0.2.7 alice@sender.example $R)
 case $r in "451 4.7.1 "*) ok "early retry deferred" ;; *) nok "early retry: '$r'" ;; esac
 check "the main log line names the decision" grep -q 'greylist: defer [12] new client=192.0.2.0/24' "$T/bh.err"
+check "one log line per deferral: Exim's own reject line is off" \
+	sh -c "! grep -q 'temporarily rejected RCPT' '$T/bh.err'"
+# GREYLIST_EXIM_LOG turns Exim's own line back on.
+cp "$T/exim.conf" "$T/exim.conf.plain"
+{ echo "GREYLIST_EXIM_LOG = main"; cat "$T/exim.conf.plain"; } >"$T/exim.conf"
+: >"$T/bh.err"
+r=$(smtp_bh 192.0.2.7 alice@sender.example $R)
+check "GREYLIST_EXIM_LOG = main: Exim logs its reject line too" \
+	grep -q 'temporarily rejected RCPT <user@test.example>: greylisted: defer [12] early' "$T/bh.err"
+cp "$T/exim.conf.plain" "$T/exim.conf"
 
 # More first contacts, all before the one sleep.
 r=$(smtp_bh 192.0.2.8 '' $R)

@@ -52,6 +52,8 @@ check "nothing of the one-shot arrived" sh -c "! grep -q 'one shot' '$R/mail/inb
 check "the receiver's main log has the greylisting line" \
 	grep -q 'greylist: defer [12] new client=127.0.0.0/24 ip=127.0.0.1 sender=<alice@sender.example> rcpt=<bob@test.example>' "$R/log/mainlog"
 check "the receiver's log shows the pass" grep -q 'greylist: accept pass client=127.0.0.0/24' "$R/log/mainlog"
+check "each deferral is logged once (no Exim reject line)" \
+	sh -c "! grep -q 'temporarily rejected' '$R/log/mainlog' '$R/log/rejectlog' 2>/dev/null"
 check "the daemon is still running" kill -0 "$RPID"
 check "the panic log has nothing from the module" sh -c "! grep -q greylist '$R/log/paniclog' 2>/dev/null"
 check "the database belongs to the Exim user" test "$(stat -c %U "$R/db/greylist.gdbm")" = "$EXIM_USER"
