@@ -5,10 +5,24 @@
  * an open, a read of GDBM's header and directory, and a close that syncs.
  * LMDB can: each Exim process maps the file once (for its connection) and
  * reads through lock-free MVCC transactions - no system call per lookup.
- * Writers are serialised by our own flock() on FILE.wlock, taken with the
- * usual bound (lock_timeout), so LMDB's own writer mutex, which waits
- * without one, is never contended by us. A process killed at any point
- * leaves the file intact.
+ * Writers are serialised by our own lock in FILE.wlock (plock.h: a
+ * robust process-shared mutex, free of system calls when not contended,
+ * waking the next waiter at once), taken with the usual bound
+ * (lock_timeout), so LMDB's own writer mutex, which waits without one,
+ * is never contended by us. A process killed at any point leaves the
+ * file intact, and its lock is taken over.
+ *
+ * Commits write through a shared writable map (MDB_WRITEMAP): no copy
+ * and no write() per page, which halves the cost of a write. A write to
+ * a mapped page the filesystem cannot back (disk full) would kill the
+ * process with SIGBUS rather than fail, so before each write transaction
+ * reserve() allocates (fallocate) every block it may touch: all pages up
+ * to the last one in use plus room for the transaction. The mark of what
+ * is allocated is shared by all processes in the lock file, so only
+ * growth costs a system call. When that allocation fails, the write
+ * fails cleanly (on_error). Filesystems without fallocate get the
+ * ordinary write() path. The lock file LMDB maps (FILE-lock) is allocated
+ * the same way before LMDB first touches it.
  *
  * Durability: with lmdb_sync = no (the default) commits are not synced
  * (MDB_NOSYNC): fast, and safe against any process crash, but a crash of
@@ -21,15 +35,16 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "plock.h"
 #include "store.h"
 
 typedef struct lstore {
@@ -43,26 +58,39 @@ typedef struct lstore {
 	MDB_env *env;
 	MDB_dbi dbi;
 	MDB_txn *rtxn;  /* a reset read transaction, renewed per get */
-	pid_t pid;      /* the process that opened env and wfd */
-	int wfd;
+	pid_t pid;      /* the process that opened env */
+	gl_plock lock;  /* the writer lock (a shared mapping: fork-safe) */
+	int writemap;   /* env has MDB_WRITEMAP: reserve() before writes */
+	uint64_t ino, dev; /* the data file, for the shared reserved mark */
+	size_t psize;
 } lstore;
+
+/* The shared words of the lock file: which data file, and how many bytes
+ * of it are allocated. */
+enum { SH_INO, SH_DEV, SH_RESERVED };
+/* Room a write transaction may need beyond the last page in use: pages
+ * per item (a copied path and a split in a deep tree, an overflow page)
+ * and for the free-page list at commit; allocated in steps. */
+#define RESERVE_PER_ITEM 10
+#define RESERVE_SLACK    64
+#define RESERVE_STEP     ((off_t)256 << 10)
+/* LMDB's lock file: its reader table (4096 slots of 64 bytes) and header. */
+#define LOCKFILE_BYTES   ((off_t)(4096 + 64) * 64)
 
 static int lfail(lstore *s, gl_err *err, const char *what, int rc)
 {
 	return gl_fail(err, "%s: %s: %s", s->path, what, mdb_strerror(rc));
 }
 
-/* Our bounded writer lock on FILE.wlock. */
+/* Our bounded writer lock in FILE.wlock. */
 static int wlock(lstore *s, gl_err *err)
 {
-	if (s->wfd < 0) {
-		s->wfd = open(s->wlock, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
-		if (s->wfd < 0)
-			return gl_fail(err, "%s: cannot open lock file: %s",
-				       s->wlock, strerror(errno));
-	}
-	if (gl_flock_wait(s->wfd, LOCK_EX,
-			  gl_store_left_us(&s->base, s->lock_timeout_ms)) == 0)
+	if (s->lock.page == NULL &&
+	    gl_plock_open(&s->lock, s->wlock, gl_store_left_us(&s->base,
+			  s->lock_timeout_ms), err) < 0)
+		return -1;
+	if (gl_plock_lock(&s->lock, gl_store_left_us(&s->base,
+			  s->lock_timeout_ms)) == 0)
 		return 0;
 	if (errno == EWOULDBLOCK)
 		return gl_fail(err, "%s: database busy: lock not granted within "
@@ -100,7 +128,83 @@ static int restore(lstore *s, gl_err *err)
 	if (in >= 0)
 		close(in);
 out:
-	flock(s->wfd, LOCK_UN);
+	gl_plock_unlock(&s->lock);
+	return rc;
+}
+
+/* Allocates LMDB's lock file before LMDB maps it (see the top). */
+static int reserve_lockfile(lstore *s, gl_err *err)
+{
+	char path[PATH_MAX + 8];
+	int fd, rc = 0;
+
+	snprintf(path, sizeof path, "%s-lock", s->path);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0660);
+	if (fd < 0)
+		return gl_fail(err, "%s: cannot open: %s", path,
+			       strerror(errno));
+	if (fallocate(fd, 0, 0, LOCKFILE_BYTES) != 0 && errno != EOPNOTSUPP &&
+	    errno != ENOSYS)
+		rc = gl_fail(err, "%s: cannot allocate: %s", path,
+			     strerror(errno));
+	close(fd);
+	return rc;
+}
+
+/* Makes sure every block the next write transaction (n items) may touch
+ * is allocated; called with the writer lock held. 0 or an errno. */
+static int reserve(lstore *s, size_t n)
+{
+	MDB_envinfo info;
+	uint64_t *sh = gl_plock_shared(&s->lock);
+	off_t need;
+	int fd;
+
+	if (!s->writemap)
+		return 0;
+	if (sh == NULL || mdb_env_info(s->env, &info) != 0 ||
+	    mdb_env_get_fd(s->env, &fd) != 0)
+		return EIO;
+	need = ((off_t)info.me_last_pgno + 1 + RESERVE_SLACK +
+		(off_t)n * RESERVE_PER_ITEM) * (off_t)s->psize;
+	if (sh[SH_INO] == s->ino && sh[SH_DEV] == s->dev &&
+	    (off_t)sh[SH_RESERVED] >= need)
+		return 0;
+	need = (need + RESERVE_STEP - 1) / RESERVE_STEP * RESERVE_STEP;
+	if (need > (off_t)info.me_mapsize)
+		need = (off_t)info.me_mapsize;
+	if (fallocate(fd, 0, 0, need) != 0)
+		return errno;
+	sh[SH_INO] = s->ino;
+	sh[SH_DEV] = s->dev;
+	sh[SH_RESERVED] = (uint64_t)need;
+	return 0;
+}
+
+static int open_env(lstore *s, unsigned int flags)
+{
+	MDB_txn *txn;
+	int rc, dead;
+
+	if ((rc = mdb_env_create(&s->env)) != 0) {
+		s->env = NULL;
+		return rc;
+	}
+	mdb_env_set_maxreaders(s->env, 4096);
+	mdb_env_set_mapsize(s->env, s->mapsize);
+	rc = mdb_env_open(s->env, s->path, flags, 0660);
+	if (rc == 0) {
+		mdb_reader_check(s->env, &dead); /* slots of killed processes */
+		rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+		if (rc == 0) {
+			rc = mdb_dbi_open(txn, NULL, 0, &s->dbi);
+			mdb_txn_abort(txn); /* the main DB's handle stays valid */
+		}
+	}
+	if (rc != 0) {
+		mdb_env_close(s->env);
+		s->env = NULL;
+	}
 	return rc;
 }
 
@@ -108,42 +212,36 @@ out:
  * (LMDB forbids using an environment across fork()). */
 static int ready(lstore *s, gl_err *err)
 {
-	MDB_txn *txn;
-	int rc, dead;
+	unsigned int flags = MDB_NOSUBDIR | MDB_NOTLS | MDB_NORDAHEAD |
+			     MDB_NOMETASYNC | (s->sync ? 0 : MDB_NOSYNC);
+	struct stat st;
+	int rc, fd;
 
 	if (s->env != NULL && s->pid == getpid())
 		return 0;
 	s->env = NULL; /* inherited across fork: never touched again */
 	s->rtxn = NULL;
-	if (s->wfd >= 0 && s->pid != getpid())
-		s->wfd = -1; /* the parent's; a lock taken on it would be shared */
 	s->pid = getpid();
-	if (restore(s, err) < 0)
+	if (restore(s, err) < 0 || reserve_lockfile(s, err) < 0)
 		return -1;
-	if ((rc = mdb_env_create(&s->env)) != 0) {
-		s->env = NULL;
-		return lfail(s, err, "cannot create environment", rc);
+	rc = open_env(s, flags | MDB_WRITEMAP);
+	s->writemap = rc == 0;
+	if (rc == 0 && mdb_env_get_fd(s->env, &fd) == 0 && fstat(fd, &st) == 0) {
+		MDB_stat ms;
+
+		s->ino = (uint64_t)st.st_ino;
+		s->dev = (uint64_t)st.st_dev;
+		s->psize = mdb_env_stat(s->env, &ms) == 0 ? ms.ms_psize : 4096;
+		/* page 0 is always there: this only asks if fallocate works */
+		if (fallocate(fd, 0, 0, (off_t)s->psize) != 0 &&
+		    (errno == EOPNOTSUPP || errno == ENOSYS)) {
+			mdb_env_close(s->env);
+			s->writemap = 0;
+			rc = open_env(s, flags);
+		}
 	}
-	mdb_env_set_maxreaders(s->env, 4096);
-	mdb_env_set_mapsize(s->env, s->mapsize);
-	rc = mdb_env_open(s->env, s->path, MDB_NOSUBDIR | MDB_NOTLS |
-			  MDB_NORDAHEAD | MDB_NOMETASYNC |
-			  (s->sync ? 0 : MDB_NOSYNC), 0660);
-	if (rc == 0) {
-		mdb_reader_check(s->env, &dead); /* slots of killed processes */
-		rc = mdb_txn_begin(s->env, NULL, 0, &txn);
-		if (rc == 0)
-			rc = mdb_dbi_open(txn, NULL, 0, &s->dbi);
-		if (rc == 0)
-			rc = mdb_txn_commit(txn);
-		else if (txn != NULL)
-			mdb_txn_abort(txn);
-	}
-	if (rc != 0) {
-		mdb_env_close(s->env);
-		s->env = NULL;
+	if (rc != 0)
 		return lfail(s, err, "cannot open database", rc);
-	}
 	return 0;
 }
 
@@ -194,6 +292,11 @@ static int l_casv(gl_store *st, gl_cas_item *items, size_t n, gl_err *err)
 		items[i].done = 0;
 	if (ready(s, err) < 0 || wlock(s, err) < 0)
 		return -1;
+	if ((rc = reserve(s, n)) != 0) {
+		gl_plock_unlock(&s->lock);
+		return gl_fail(err, "%s: cannot write (allocating space): %s",
+			       s->path, strerror(rc));
+	}
 	rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 	for (i = 0; i < n && rc == 0; i++) {
 		MDB_val k = { items[i].klen, (void *)items[i].key }, v;
@@ -223,7 +326,7 @@ static int l_casv(gl_store *st, gl_cas_item *items, size_t n, gl_err *err)
 		rc = mdb_txn_commit(txn);
 	else if (txn != NULL)
 		mdb_txn_abort(txn);
-	flock(s->wfd, LOCK_UN);
+	gl_plock_unlock(&s->lock);
 	if (rc != 0) {
 		for (i = 0; i < n; i++)
 			items[i].done = 0;
@@ -270,8 +373,7 @@ static void l_close(gl_store *st)
 			mdb_txn_abort(s->rtxn);
 		mdb_env_close(s->env);
 	}
-	if (s->wfd >= 0 && s->pid == getpid())
-		close(s->wfd);
+	gl_plock_close(&s->lock);
 	free(s);
 }
 
@@ -298,7 +400,6 @@ gl_store *gl_store_lmdb_open(const gl_config *cfg, gl_err *err)
 	s->lock_timeout_ms = cfg->lock_timeout_ms;
 	s->mapsize = (size_t)cfg->lmdb_mapsize_mb << 20;
 	s->sync = cfg->lmdb_sync;
-	s->wfd = -1;
 	return &s->base;
 }
 

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <time.h>
 
+#include "../../module/core/plock.h"
 #include "../../module/core/store.h"
 
 static char dir[256], db[512];
@@ -88,9 +89,10 @@ static void test_lmdb_lock_and_snapshot(void **state)
 	assert_int_equal(pipe(fd), 0);
 	pid = fork();
 	if (pid == 0) {
-		int l = open(lock, O_RDWR);
+		gl_plock l;
 
-		if (l < 0 || flock(l, LOCK_EX) != 0 || write(fd[1], "y", 1) != 1)
+		if (gl_plock_open(&l, lock, 1000000, NULL) != 0 ||
+		    gl_plock_lock(&l, 1000000) != 0 || write(fd[1], "y", 1) != 1)
 			_exit(1);
 		sleep(30);
 		_exit(0);
@@ -101,6 +103,9 @@ static void test_lmdb_lock_and_snapshot(void **state)
 	assert_int_equal(gl_store_get(st, "k", 1, v, &vl, &err), 1);
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
+	/* the holder died: its lock is taken over, the write goes through */
+	assert_int_equal(gl_store_cas(st, "k", 1, "v", 1, "w", 1, 0, &err), 1);
+	assert_int_equal(gl_store_cas(st, "k", 1, "w", 1, "v", 1, 0, &err), 1);
 	close(fd[0]);
 	close(fd[1]);
 	gl_store_close(st);
