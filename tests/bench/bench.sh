@@ -10,8 +10,10 @@
 # gl-load sends MAIL/RCPT/RSET over persistent connections (and, with
 # BENCH_MODE=connect, one connection per RCPT) at each concurrency, with
 # BENCH_REPEAT% repeated triplets and a 1 s greylisting delay so repeats
-# pass. Prints medians over BENCH_REPS runs and the module's ratios, and
-# keeps the raw lines in BENCH_OUT.
+# pass. Prints medians over BENCH_REPS runs, the module's ratios and
+# whether each target of the benchmark is met, and keeps the raw lines in
+# BENCH_OUT. Part 2 times the store alone (GDBM and LMDB) at 10k, 100k and
+# 1M records, and the slowest decision while purge runs.
 #   BENCH_QUICK=1   a few hundred RCPTs, 8 clients, one run (make check)
 GL_TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$GL_TOP/tests/lib.sh"
@@ -160,19 +162,42 @@ for v in $VARIANTS; do
 	done
 done
 echo
+med() { sed -n "s/^median variant=$1 clients=$2 .*$3=\([0-9]*\).*/\1/p" "$OUT"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a/b }'; }
 for c in $CONCS; do
-	m=$(sed -n "s/^median variant=module clients=$c rps=\([0-9]*\).*/\1/p" "$OUT")
-	for base in exim greylistd postgrey; do
-		l=$(sed -n "s/^median variant=lmdb clients=$c rps=\([0-9]*\).*/\1/p" "$OUT")
-		b=$(sed -n "s/^median variant=$base clients=$c rps=\([0-9]*\).*/\1/p" "$OUT")
-		[ -n "$l" ] && [ -n "$b" ] && [ "$b" -gt 0 ] &&
-			printf 'clients=%-3s lmdb/%-11s = %s\n' "$c" "$base" \
-				"$(awk -v a="$l" -v b="$b" 'BEGIN{printf "%.2f", a/b}')"
-		b=$(sed -n "s/^median variant=$base clients=$c rps=\([0-9]*\).*/\1/p" "$OUT")
-		[ -n "$m" ] && [ -n "$b" ] && [ "$b" -gt 0 ] &&
-			printf 'clients=%-3s module/%-9s = %s\n' "$c" "$base" \
-				"$(awk -v a="$m" -v b="$b" 'BEGIN{printf "%.2f", a/b}')"
+	for v in module lmdb redis; do
+		m=$(med $v "$c" rps)
+		[ -n "$m" ] || continue
+		line="clients=$c"
+		for base in exim greylistd postgrey; do
+			line="$line $v/$base=$(ratio "$m" "$(med $base "$c" rps)")"
+		done
+		echo "$line"
 	done
+done | tee -a "$OUT"
+# The targets of "make bench", for each variant of the module: 2x
+# greylistd's RCPT/s (where Exim alone is not itself 2x greylistd, within
+# 10% of Exim alone instead), and p99 at 32 clients below greylistd's
+# and under 10 ms.
+echo
+for v in module lmdb redis; do
+	for c in $CONCS; do
+		m=$(med $v "$c" rps); g=$(med greylistd "$c" rps); e=$(med exim "$c" rps)
+		[ -n "$m" ] && [ -n "$g" ] && [ -n "$e" ] || continue
+		if [ "$e" -ge $((2 * g)) ]; then
+			want="2x greylistd ($((2 * g)))"; need=$((2 * g))
+		else
+			want="0.9x Exim alone ($((e * 9 / 10)); Exim alone is not 2x greylistd)"
+			need=$((e * 9 / 10))
+		fi
+		verdict=met; [ "$m" -ge "$need" ] || verdict="NOT met"
+		echo "target $v clients=$c: $m RCPT/s, want $want: $verdict"
+	done
+	m=$(med $v 32 p99_us); g=$(med greylistd 32 p99_us)
+	if [ -n "$m" ] && [ -n "$g" ]; then
+		verdict=met; [ "$m" -lt "$g" ] && [ "$m" -lt 10000 ] || verdict="NOT met"
+		echo "target $v p99 at 32 clients: $m us, want below greylistd's ($g us) and 10000 us: $verdict"
+	fi
 done | tee -a "$OUT"
 # Part 2: the store alone, by database size, and purge under load.
 if [ -z "${BENCH_NO_STORE:-}" ]; then
@@ -180,13 +205,31 @@ if [ -z "${BENCH_NO_STORE:-}" ]; then
 	[ -n "${BENCH_QUICK:-}" ] && SIZES=2000 && BENCH_DECISIONS=2000
 	echo
 	echo "# store: decision cost by size (70% repeats, 30% new), 1 and 8 processes; purge of 10%" | tee -a "$OUT"
-	for n in $SIZES; do
-		mkdir -p "$T/store-$n"
-		printf 'database = %s/store-%s/g.gdbm\n' "$T" "$n" >"$T/store-$n/c"
-		"$(dirname "$LOAD")/gl-storebench" "$T/store-$n/c" "$n" \
-			"${BENCH_DECISIONS:-20000}" "$GL_ADMIN" 2>&1 |
-			grep -E '^(store=|purge )' | tee -a "$OUT"
-		rm -rf "$T/store-$n"
+	for b in ${BENCH_STORES:-gdbm lmdb}; do
+		for n in $SIZES; do
+			mkdir -p "$T/store-$n"
+			{
+				printf 'database = %s/store-%s/g.db\n' "$T" "$n"
+				echo "backend = $b"
+			} >"$T/store-$n/c"
+			"$(dirname "$LOAD")/gl-storebench" "$T/store-$n/c" "$n" \
+				"${BENCH_DECISIONS:-20000}" "$GL_ADMIN" 2>&1 |
+				grep -E '^(store=|purge )' | tee -a "$OUT"
+			rm -rf "$T/store-$n"
+		done
+		lo=$(echo "$SIZES" | awk '{print $1}'); hi=$(echo "$SIZES" | awk '{print $NF}')
+		a=$(sed -n "s/^store=$b records=$lo procs=1 .* per_s=\([0-9]*\).*/\1/p" "$OUT" | tail -1)
+		z=$(sed -n "s/^store=$b records=$hi procs=1 .* per_s=\([0-9]*\).*/\1/p" "$OUT" | tail -1)
+		w=$(sed -n "s/^purge store=$b records=$hi .* worst_decision_us=\([0-9]*\).*/\1/p" "$OUT" | tail -1)
+		if [ "$lo" != "$hi" ] && [ -n "$a" ] && [ -n "$z" ] && [ "$z" -gt 0 ]; then
+			r=$(ratio "$a" "$z")
+			verdict=met; awk -v r="$r" 'BEGIN{exit !(r <= 1.5)}' || verdict="NOT met"
+			echo "target $b decision cost at $hi records: ${r}x that at $lo, want <= 1.5x: $verdict" | tee -a "$OUT"
+		fi
+		if [ -n "$w" ]; then
+			verdict=met; [ "$w" -lt 100000 ] || verdict="NOT met"
+			echo "target $b slowest decision during purge of $hi: $w us, want < 100000 us: $verdict" | tee -a "$OUT"
+		fi
 	done
 fi
 echo "raw lines: $OUT"

@@ -5,8 +5,8 @@
  *
  *   gl-storebench CONF RECORDS DECISIONS [ADMIN]
  *
- * Fills the database named in CONF with RECORDS passed triplets (10% of
- * them expired), then times DECISIONS decisions through the core (70%
+ * Fills the database named in CONF (its backend: gdbm or lmdb) with
+ * RECORDS passed triplets (10% of them expired), then times DECISIONS decisions through the core (70%
  * repeats of stored triplets, 30% new ones) and prints one line per
  * measurement. With ADMIN (the greylist-admin binary) it then runs
  * "ADMIN -c CONF purge" while one process keeps deciding, and prints the
@@ -38,37 +38,75 @@ static void triplet(long i, gl_triplet *t)
 	snprintf(t->rcpt, sizeof t->rcpt, "r%ld@test.example", i / 456976);
 }
 
-/* Bulk load, outside the measurement: one writer, no compare-and-set. */
-static int fill(long n)
+/* The i-th stored record: passed, 10% of them expired. */
+static size_t record(long i, char *key, unsigned char *val)
 {
-	GDBM_FILE db = gdbm_open(cfg.database, 0, GDBM_NEWDB, 0660, NULL);
-	char key[GL_KEY_MAX];
-	unsigned char val[GL_RECORD_SIZE];
+	int expired = i % 10 == 0;
 	gl_triplet t;
 	gl_record r;
+
+	triplet(i, &t);
+	memset(&r, 0, sizeof r);
+	r.state = GL_PASSED;
+	r.attempts = 2;
+	r.first_seen = expired ? NOW - 90 * 86400 : NOW - 3600;
+	r.passed_at = r.first_seen + 300;
+	r.last_seen = expired ? r.passed_at : NOW - 60;
+	gl_record_encode(&r, val);
+	return gl_key_encode(&t, key, GL_KEY_MAX);
+}
+
+/* Bulk load, outside the measurement. GDBM: one writer, no
+ * compare-and-set; other backends: the store's batched writes. */
+static int fill(long n)
+{
+	static char keys[1000][GL_KEY_MAX];
+	static unsigned char vals[1000][GL_RECORD_SIZE];
+	static gl_cas_item items[1000];
+	gl_store *st;
+	gl_err err;
 	long i;
+	size_t b;
 
-	if (db == NULL)
-		return -1;
-	for (i = 0; i < n; i++) {
-		int expired = i % 10 == 0;
-		datum k, v;
+	if (cfg.backend == GL_BACKEND_GDBM) {
+		GDBM_FILE db = gdbm_open(cfg.database, 0, GDBM_NEWDB, 0660,
+					 NULL);
 
-		triplet(i, &t);
-		r.state = GL_PASSED;
-		r.attempts = 2;
-		r.first_seen = expired ? NOW - 90 * 86400 : NOW - 3600;
-		r.passed_at = r.first_seen + 300;
-		r.last_seen = expired ? r.passed_at : NOW - 60;
-		gl_record_encode(&r, val);
-		k.dptr = key;
-		k.dsize = gl_key_encode(&t, key, sizeof key);
-		v.dptr = (char *)val;
-		v.dsize = sizeof val;
-		if (gdbm_store(db, k, v, GDBM_REPLACE) != 0)
+		if (db == NULL)
 			return -1;
+		for (i = 0; i < n; i++) {
+			datum k, v;
+
+			k.dptr = keys[0];
+			k.dsize = (int)record(i, keys[0], vals[0]);
+			v.dptr = (char *)vals[0];
+			v.dsize = GL_RECORD_SIZE;
+			if (gdbm_store(db, k, v, GDBM_REPLACE) != 0)
+				return -1;
+		}
+		return gdbm_close(db);
 	}
-	return gdbm_close(db);
+	if ((st = gl_store_open(&cfg, &err)) == NULL) {
+		fprintf(stderr, "gl-storebench: %s\n", err.msg);
+		return -1;
+	}
+	for (i = 0; i < n; i += (long)b) {
+		for (b = 0; b < 1000 && i + (long)b < n; b++) {
+			memset(&items[b], 0, sizeof items[b]);
+			items[b].key = keys[b];
+			items[b].klen = record(i + (long)b, keys[b], vals[b]);
+			items[b].val = vals[b];
+			items[b].vlen = GL_RECORD_SIZE;
+			items[b].ttl = 90 * 86400;
+		}
+		if (st->ops->casv(st, items, b, &err) < 0) {
+			fprintf(stderr, "gl-storebench: %s\n", err.msg);
+			gl_store_close(st);
+			return -1;
+		}
+	}
+	gl_store_close(st);
+	return 0;
 }
 
 static int64_t now_us(void)
@@ -140,6 +178,7 @@ int main(int argc, char **argv)
 	long records, k, i, errors = 0;
 	int64_t *lat, t0;
 	gl_err err;
+	const char *st_name;
 	int p;
 
 	if (argc < 4) {
@@ -151,6 +190,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	cfg.auto_whitelist_clients = 0;
+	st_name = cfg.backend == GL_BACKEND_GDBM ? "gdbm" :
+		  cfg.backend == GL_BACKEND_LMDB ? "lmdb" : "redis";
 	records = atol(argv[2]);
 	k = atol(argv[3]);
 	if (records < 10 || k < 8 || fill(records) != 0) {
@@ -161,7 +202,7 @@ int main(int argc, char **argv)
 	lat = calloc((size_t)k, sizeof *lat);
 	t0 = now_us();
 	errors = decide_loop(records, k, 1, lat, NULL);
-	report("gdbm", records, 1, lat, k, (now_us() - t0) / 1e6, errors);
+	report(st_name, records, 1, lat, k, (now_us() - t0) / 1e6, errors);
 	/* Eight processes, latencies gathered through shared memory. */
 	{
 		int64_t *sh = mmap(NULL, (size_t)k * sizeof *sh,
@@ -180,7 +221,7 @@ int main(int argc, char **argv)
 			wait(&st);
 			errors += WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 		}
-		report("gdbm", records, 8, sh, per * 8, (now_us() - t0) / 1e6, errors);
+		report(st_name, records, 8, sh, per * 8, (now_us() - t0) / 1e6, errors);
 	}
 	/* Purge of the expired 10% while one process keeps deciding. */
 	if (argc > 4) {
@@ -215,8 +256,9 @@ int main(int argc, char **argv)
 		for (*done = 0; *done < k && sh[*done] != 0; (*done)++)
 			;
 		qsort(sh, (size_t)*done, sizeof *sh, cmp);
-		printf("purge records=%ld secs=%.2f status=%d decisions_meanwhile=%ld "
-		       "worst_decision_us=%lld p99_us=%lld\n", records, i / 1e6,
+		printf("purge store=%s records=%ld secs=%.2f status=%d "
+		       "decisions_meanwhile=%ld worst_decision_us=%lld "
+		       "p99_us=%lld\n", st_name, records, i / 1e6,
 		       WIFEXITED(st) ? WEXITSTATUS(st) : -1, (long)*done,
 		       *done ? (long long)sh[*done - 1] : -1,
 		       *done ? (long long)sh[(*done * 99 + 99) / 100 - 1] : -1);
