@@ -38,12 +38,12 @@ static const gl_config *config(const char *path)
 {
 	gl_err err;
 
-	if (c.pid != getpid() ||
+	if (c.pid != gl_pid() ||
 	    (c.loaded && strcmp(c.cfg.path, path) != 0)) {
 		gl_ctx_free(&c.ctx);
 		gl_store_close(c.st);
 		c.st = NULL;
-		c.pid = getpid();
+		c.pid = gl_pid();
 	}
 	if (c.loaded && strcmp(c.cfg.path, path) == 0)
 		return &c.cfg;

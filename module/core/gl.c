@@ -1,9 +1,11 @@
 /* gl.c - error, copy and printable helpers shared by the core. */
 #include "gl.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 int gl_fail(gl_err *err, const char *fmt, ...)
 {
@@ -44,4 +46,22 @@ int gl_copy(char *dst, size_t dstsz, const char *src)
 		return -1;
 	memcpy(dst, src, n + 1);
 	return 0;
+}
+
+static pid_t cached_pid;
+
+static void forked(void)
+{
+	cached_pid = 0;
+}
+
+pid_t gl_pid(void)
+{
+	static int registered;
+
+	if (!registered)
+		registered = pthread_atfork(NULL, NULL, forked) == 0;
+	if (cached_pid == 0 || !registered)
+		cached_pid = getpid();
+	return cached_pid;
 }

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define GL_ADDR_MAX   2048 /* one mail address, bytes, without the NUL */
 #define GL_CLIENT_MAX 256  /* client part of a key ("192.0.2.0/24", a pool) */
@@ -42,5 +43,10 @@ const char *gl_printable(char *dst, size_t dstsz, const char *src);
 
 /* strlcpy with a truncation check: 0 on success, -1 when src did not fit. */
 int gl_copy(char *dst, size_t dstsz, const char *src) GL_WUR;
+
+/* getpid() without a system call each time: the id is cached and the
+ * cache dropped in the child at fork() (pthread_atfork). Lets code that
+ * must notice a fork (handles that cannot cross one) check per call. */
+pid_t gl_pid(void);
 
 #endif

@@ -208,37 +208,47 @@ static int open_env(lstore *s, unsigned int flags)
 	return rc;
 }
 
+/* With env opened MDB_WRITEMAP: notes the data file and page size and
+ * says whether reserve() can work here (fallocate is supported). */
+static int writemap_usable(lstore *s)
+{
+	struct stat st;
+	MDB_stat ms;
+	int fd;
+
+	if (mdb_env_get_fd(s->env, &fd) != 0 || fstat(fd, &st) != 0 ||
+	    mdb_env_stat(s->env, &ms) != 0 || ms.ms_psize == 0)
+		return 0;
+	s->ino = (uint64_t)st.st_ino;
+	s->dev = (uint64_t)st.st_dev;
+	s->psize = ms.ms_psize;
+	/* Page 0 is always allocated: this only asks whether fallocate
+	 * works here (a full disk is reserve()'s business). */
+	return fallocate(fd, 0, 0, (off_t)s->psize) == 0 ||
+	       (errno != EOPNOTSUPP && errno != ENOSYS);
+}
+
 /* Opens the environment at the first call, and again in a new process
  * (LMDB forbids using an environment across fork()). */
 static int ready(lstore *s, gl_err *err)
 {
 	unsigned int flags = MDB_NOSUBDIR | MDB_NOTLS | MDB_NORDAHEAD |
 			     MDB_NOMETASYNC | (s->sync ? 0 : MDB_NOSYNC);
-	struct stat st;
-	int rc, fd;
+	int rc;
 
-	if (s->env != NULL && s->pid == getpid())
+	if (s->env != NULL && s->pid == gl_pid())
 		return 0;
 	s->env = NULL; /* inherited across fork: never touched again */
 	s->rtxn = NULL;
-	s->pid = getpid();
+	s->pid = gl_pid();
 	if (restore(s, err) < 0 || reserve_lockfile(s, err) < 0)
 		return -1;
+	s->writemap = 1;
 	rc = open_env(s, flags | MDB_WRITEMAP);
-	s->writemap = rc == 0;
-	if (rc == 0 && mdb_env_get_fd(s->env, &fd) == 0 && fstat(fd, &st) == 0) {
-		MDB_stat ms;
-
-		s->ino = (uint64_t)st.st_ino;
-		s->dev = (uint64_t)st.st_dev;
-		s->psize = mdb_env_stat(s->env, &ms) == 0 ? ms.ms_psize : 4096;
-		/* page 0 is always there: this only asks if fallocate works */
-		if (fallocate(fd, 0, 0, (off_t)s->psize) != 0 &&
-		    (errno == EOPNOTSUPP || errno == ENOSYS)) {
-			mdb_env_close(s->env);
-			s->writemap = 0;
-			rc = open_env(s, flags);
-		}
+	if (rc == 0 && !writemap_usable(s)) {
+		mdb_env_close(s->env);
+		s->writemap = 0;
+		rc = open_env(s, flags);
 	}
 	if (rc != 0)
 		return lfail(s, err, "cannot open database", rc);
@@ -368,7 +378,7 @@ static void l_close(gl_store *st)
 {
 	lstore *s = (lstore *)st;
 
-	if (s->env != NULL && s->pid == getpid()) {
+	if (s->env != NULL && s->pid == gl_pid()) {
 		if (s->rtxn != NULL)
 			mdb_txn_abort(s->rtxn);
 		mdb_env_close(s->env);

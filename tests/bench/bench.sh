@@ -96,8 +96,22 @@ setup() {
 	greylistd) command -v greylistd >/dev/null || return 2; start_greylistd || return 1 ;;
 	postgrey) command -v postgrey >/dev/null || return 2; start_postgrey || return 1 ;;
 	module) ;;
-	lmdb) GL_EXTRA="auto_whitelist_clients = 0
-backend = lmdb" ;;
+	lmdb)
+		# The README's fastest setup: the file on a tmpfs (mounted
+		# inside $T, so nothing is written outside it).
+		db=$T/mx-lmdb/db/greylist.lmdb
+		mkdir -p "$T/lmdb-tmpfs"
+		if mount -t tmpfs -o size=512m,mode=0755 tmpfs "$T/lmdb-tmpfs" 2>/dev/null; then
+			MOUNTED="$T/lmdb-tmpfs"
+			chown "$EXIM_USER" "$T/lmdb-tmpfs"
+			db=$T/lmdb-tmpfs/greylist.lmdb
+			echo "# lmdb: database on a tmpfs" | tee -a "$OUT"
+		else
+			echo "# lmdb: no tmpfs could be mounted; database in $T" | tee -a "$OUT"
+		fi
+		GL_EXTRA="auto_whitelist_clients = 0
+backend = lmdb
+database = $db" ;;
 	redis)
 		command -v redis-server >/dev/null || return 2
 		start_redis || return 1
@@ -109,9 +123,26 @@ redis = 127.0.0.1:$REDIS_PORT" ;;
 	RNAME=mx-$1 RCPT_ACL=$RCPT_ACL GL_DELAY=1s GL_LOG=defer GL_EXTRA=$GL_EXTRA start_receiver
 }
 
+MOUNTED=""; RPID=""; AUX_PID=""
+# unmount: the tmpfs, once the daemon's last children let go of it.
+unmount() {
+	[ -n "$MOUNTED" ] || return 0
+	i=0
+	while ! umount "$MOUNTED" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	[ $i -lt 50 ] || umount -l "$MOUNTED"
+	MOUNTED=""
+}
+trap 'teardown; cleanup' EXIT INT TERM
+
 teardown() {
-	kill "$RPID" ${AUX_PID:+"$AUX_PID"} 2>/dev/null
-	wait "$RPID" ${AUX_PID:+"$AUX_PID"} 2>/dev/null
+	if [ -n "${RPID:-}" ]; then
+		kill "$RPID" ${AUX_PID:+"$AUX_PID"} 2>/dev/null
+		wait "$RPID" ${AUX_PID:+"$AUX_PID"} 2>/dev/null
+	fi
+	RPID=""; AUX_PID=""
+	unmount
 }
 
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }

@@ -121,6 +121,47 @@ static void test_lmdb_lock_and_snapshot(void **state)
 	(void)state;
 }
 
+/* A store opened before fork() works in the child (which must not touch
+ * the parent's LMDB handles: gl_pid() notices the fork) and still in the
+ * parent afterwards. */
+static void test_lmdb_across_fork(void **state)
+{
+	gl_config cfg;
+	gl_err err;
+	gl_store *st;
+	char v[8];
+	size_t vl = sizeof v;
+	pid_t parent = gl_pid(), pid;
+	int status;
+
+	(void)state;
+	assert_int_equal(parent, getpid());
+	gl_config_defaults(&cfg);
+	cfg.backend = GL_BACKEND_LMDB;
+	snprintf(cfg.database, sizeof cfg.database, "%s", db);
+	st = gl_store_open(&cfg, &err);
+	assert_non_null(st);
+	assert_int_equal(gl_store_cas(st, "k", 1, NULL, 0, "v", 1, 0, &err), 1);
+	pid = fork();
+	if (pid == 0) {
+		char cv[8];
+		size_t cl = sizeof cv;
+
+		if (gl_pid() != getpid() || gl_pid() == parent ||
+		    gl_store_get(st, "k", 1, cv, &cl, &err) != 1 ||
+		    gl_store_cas(st, "c", 1, NULL, 0, "x", 1, 0, &err) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(gl_pid(), parent);
+	assert_int_equal(gl_store_get(st, "c", 1, v, &vl, &err), 1);
+	assert_memory_equal(v, "x", 1);
+	gl_store_close(st);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -425,6 +466,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_get_cas_scan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batches_and_chunks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lmdb_lock_and_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lmdb_across_fork, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests_name("store gdbm", tests, NULL, NULL);
 
