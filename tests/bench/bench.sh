@@ -5,7 +5,8 @@
 #   greylistd greylistd through ${readsocket}, as its documentation wires it
 #   postgrey  postgrey's policy protocol through ${readsocket}
 #   module    this module (GDBM, the default)
-#   lmdb      this module with backend = lmdb
+#   lmdb      this module with backend = lmdb, the file on a tmpfs
+#   lmdb-nolog  the same with log = none (not in the default list)
 #   redis     this module with backend = redis on loopback
 # gl-load sends MAIL/RCPT/RSET over persistent connections (and, with
 # BENCH_MODE=connect, one connection per RCPT) at each concurrency, with
@@ -96,7 +97,7 @@ setup() {
 	greylistd) command -v greylistd >/dev/null || return 2; start_greylistd || return 1 ;;
 	postgrey) command -v postgrey >/dev/null || return 2; start_postgrey || return 1 ;;
 	module) ;;
-	lmdb)
+	lmdb|lmdb-nolog)
 		# The README's fastest setup: the file on a tmpfs (mounted
 		# inside $T, so nothing is written outside it).
 		db=$T/mx-lmdb/db/greylist.lmdb
@@ -111,7 +112,10 @@ setup() {
 		fi
 		GL_EXTRA="auto_whitelist_clients = 0
 backend = lmdb
-database = $db" ;;
+database = $db"
+		# lmdb-nolog: the same without the module's line per deferral
+		[ "$1" = lmdb-nolog ] && GL_EXTRA="$GL_EXTRA
+log = none" ;;
 	redis)
 		command -v redis-server >/dev/null || return 2
 		start_redis || return 1
