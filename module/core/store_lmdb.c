@@ -157,7 +157,7 @@ static int reserve(lstore *s, size_t n)
 {
 	MDB_envinfo info;
 	uint64_t *sh = gl_plock_shared(&s->lock);
-	off_t need;
+	off_t need, from = 0;
 	int fd;
 
 	if (!s->writemap)
@@ -167,17 +167,19 @@ static int reserve(lstore *s, size_t n)
 		return EIO;
 	need = ((off_t)info.me_last_pgno + 1 + RESERVE_SLACK +
 		(off_t)n * RESERVE_PER_ITEM) * (off_t)s->psize;
-	if (sh[SH_INO] == s->ino && sh[SH_DEV] == s->dev &&
-	    (off_t)sh[SH_RESERVED] >= need)
-		return 0;
+	if (sh[SH_INO] == s->ino && sh[SH_DEV] == s->dev) {
+		if ((off_t)sh[SH_RESERVED] >= need)
+			return 0;
+		from = (off_t)sh[SH_RESERVED]; /* below it: allocated */
+	}
 	need = (need + RESERVE_STEP - 1) / RESERVE_STEP * RESERVE_STEP;
 	if (need > (off_t)info.me_mapsize)
 		need = (off_t)info.me_mapsize;
-	if (fallocate(fd, 0, 0, need) != 0)
+	if (need > from && fallocate(fd, 0, from, need - from) != 0)
 		return errno;
 	sh[SH_INO] = s->ino;
 	sh[SH_DEV] = s->dev;
-	sh[SH_RESERVED] = (uint64_t)need;
+	sh[SH_RESERVED] = (uint64_t)(need > from ? need : from);
 	return 0;
 }
 
