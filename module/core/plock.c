@@ -82,12 +82,21 @@ int gl_plock_open(gl_plock *l, const char *path, int64_t wait_us,
 			       path);
 	}
 	if (st.st_size < PL_SIZE) {
+		/* Written, not ftruncate()d: a page the filesystem could not
+		 * back would be SIGBUS at the first store through the map;
+		 * a write says ENOSPC instead. */
+		static const char zeros[PL_SIZE];
+
 		if (gl_flock_wait(fd, LOCK_EX, wait_us) != 0)
 			goto lockfail;
 		locked = 1;
-		if (fstat(fd, &st) != 0 ||
-		    (st.st_size < PL_SIZE && ftruncate(fd, PL_SIZE) != 0)) {
-			rc = errno;
+		rc = fstat(fd, &st) != 0 ? errno : 0;
+		if (rc == 0 && st.st_size < PL_SIZE) {
+			ssize_t w = pwrite(fd, zeros, PL_SIZE, 0);
+
+			rc = w == PL_SIZE ? 0 : w < 0 ? errno : ENOSPC;
+		}
+		if (rc != 0) {
 			close(fd);
 			return gl_fail(err, "%s: cannot size lock file: %s",
 				       path, strerror(rc));

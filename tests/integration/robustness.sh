@@ -144,7 +144,13 @@ if mount -t tmpfs -o size=2m tmpfs "$T/small" 2>/dev/null; then
 	case $r in 250*) ok "lmdb, disk full: the RCPT gets the on_error answer" ;; *) nok "lmdb disk full: '$r'" ;; esac
 	check "... the log says why" grep -q "greylist: $T/small/g.lmdb: cannot write (allocating space): No space left" "$T/bh.err"
 	check "... what was written before is still there" sh -c "'$GL_ADMIN' -c '$T/greylist.conf' list | grep -q 'keep@x.example'"
-	rm -f "$T/small/fill"
+	# the writer lock file is made anew on the full disk: an error too
+	rm -f "$T/small/g.lmdb.wlock"
+	dd if=/dev/zero of="$T/small/fill2" bs=4k 2>/dev/null
+	r=$(rcpt 192.0.2.6 nolock@x.example)
+	case $r in 250*) ok "lmdb, disk full, no writer lock file: the on_error answer" ;; *) nok "lmdb disk full, no lock file: '$r'" ;; esac
+	check "... the log says why" grep -q "g.lmdb.wlock: cannot size lock file: No space left" "$T/bh.err"
+	rm -f "$T/small/fill" "$T/small/fill2"
 	r=$(rcpt 192.0.2.6 after@x.example)
 	case $r in "451 4.7.1 "*) ok "lmdb: space again, greylisting again" ;; *) nok "lmdb after the disk full: '$r'" ;; esac
 	umount "$T/small"
