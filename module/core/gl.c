@@ -1,4 +1,4 @@
-/* gl.c - error, copy and printable helpers shared by the core. */
+/* gl.c - error, copy and printable helpers and the cached process id. */
 #include "gl.h"
 
 #include <pthread.h>

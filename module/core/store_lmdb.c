@@ -234,8 +234,11 @@ static int writemap_usable(lstore *s)
  * (LMDB forbids using an environment across fork()). */
 static int ready(lstore *s, gl_err *err)
 {
-	unsigned int flags = MDB_NOSUBDIR | MDB_NOTLS | MDB_NORDAHEAD |
-			     MDB_NOMETASYNC | (s->sync ? 0 : MDB_NOSYNC);
+	/* No MDB_NORDAHEAD: it would also turn off the kernel's
+	 * fault-around, and each Exim process would fault in the map one
+	 * page at a time (~15% of a lookup at 1M records). */
+	unsigned int flags = MDB_NOSUBDIR | MDB_NOTLS | MDB_NOMETASYNC |
+			     (s->sync ? 0 : MDB_NOSYNC);
 	int rc;
 
 	if (s->env != NULL && s->pid == gl_pid())
