@@ -61,13 +61,14 @@ typedef struct lstore {
 	pid_t pid;      /* the process that opened env */
 	gl_plock lock;  /* the writer lock (a shared mapping: fork-safe) */
 	int writemap;   /* env has MDB_WRITEMAP: reserve() before writes */
-	uint64_t ino, dev; /* the data file, for the shared reserved mark */
+	uint64_t ino, dev, btime; /* the data file, for the reserved mark */
 	size_t psize;
 } lstore;
 
-/* The shared words of the lock file: which data file, and how many bytes
- * of it are allocated. */
-enum { SH_INO, SH_DEV, SH_RESERVED };
+/* The shared words of the lock file: which data file (inode numbers are
+ * reused, so its birth time too), and how many bytes of it are
+ * allocated. */
+enum { SH_INO, SH_DEV, SH_BTIME, SH_RESERVED };
 /* Room a write transaction may need beyond the last page in use: pages
  * per item (a copied path and a split in a deep tree, an overflow page)
  * and for the free-page list at commit; allocated in steps. */
@@ -167,7 +168,8 @@ static int reserve(lstore *s, size_t n)
 		return EIO;
 	need = ((off_t)info.me_last_pgno + 1 + RESERVE_SLACK +
 		(off_t)n * RESERVE_PER_ITEM) * (off_t)s->psize;
-	if (sh[SH_INO] == s->ino && sh[SH_DEV] == s->dev) {
+	if (sh[SH_INO] == s->ino && sh[SH_DEV] == s->dev &&
+	    sh[SH_BTIME] == s->btime) {
 		if ((off_t)sh[SH_RESERVED] >= need)
 			return 0;
 		from = (off_t)sh[SH_RESERVED]; /* below it: allocated */
@@ -179,6 +181,7 @@ static int reserve(lstore *s, size_t n)
 		return errno;
 	sh[SH_INO] = s->ino;
 	sh[SH_DEV] = s->dev;
+	sh[SH_BTIME] = s->btime;
 	sh[SH_RESERVED] = (uint64_t)(need > from ? need : from);
 	return 0;
 }
@@ -214,15 +217,19 @@ static int open_env(lstore *s, unsigned int flags)
  * says whether reserve() can work here (fallocate is supported). */
 static int writemap_usable(lstore *s)
 {
-	struct stat st;
+	struct statx stx;
 	MDB_stat ms;
 	int fd;
 
-	if (mdb_env_get_fd(s->env, &fd) != 0 || fstat(fd, &st) != 0 ||
+	if (mdb_env_get_fd(s->env, &fd) != 0 ||
+	    statx(fd, "", AT_EMPTY_PATH, STATX_INO | STATX_BTIME, &stx) != 0 ||
 	    mdb_env_stat(s->env, &ms) != 0 || ms.ms_psize == 0)
 		return 0;
-	s->ino = (uint64_t)st.st_ino;
-	s->dev = (uint64_t)st.st_dev;
+	s->ino = stx.stx_ino;
+	s->dev = ((uint64_t)stx.stx_dev_major << 32) | stx.stx_dev_minor;
+	s->btime = stx.stx_mask & STATX_BTIME ?
+		   (uint64_t)stx.stx_btime.tv_sec * 1000000000u +
+		   stx.stx_btime.tv_nsec : 0;
 	s->psize = ms.ms_psize;
 	/* Page 0 is always allocated: this only asks whether fallocate
 	 * works here (a full disk is reserve()'s business). */
