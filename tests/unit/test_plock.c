@@ -29,12 +29,16 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* A child that opens the lock, takes it, says so on fd, then holds it
- * for hold_ms (or until killed) and exits 0. */
-static pid_t holder(int fd, int hold_ms)
+/* Starts a child that opens the lock, takes it and holds it for hold_ms
+ * (or until killed), then exits 0; returns once the child holds it. */
+static pid_t holder(int hold_ms)
 {
-	pid_t pid = fork();
+	int fd[2];
+	pid_t pid;
+	char c;
 
+	assert_int_equal(pipe(fd), 0);
+	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		gl_plock l;
@@ -42,12 +46,15 @@ static pid_t holder(int fd, int hold_ms)
 				       (long)(hold_ms % 1000) * 1000000L };
 
 		if (gl_plock_open(&l, path, 1000000, NULL) != 0 ||
-		    gl_plock_lock(&l, 1000000) != 0 || write(fd, "y", 1) != 1)
+		    gl_plock_lock(&l, 1000000) != 0 || write(fd[1], "y", 1) != 1)
 			_exit(1);
 		nanosleep(&ts, NULL);
 		gl_plock_unlock(&l);
 		_exit(0);
 	}
+	assert_int_equal(read(fd[0], &c, 1), 1);
+	close(fd[0]);
+	close(fd[1]);
 	return pid;
 }
 
@@ -79,16 +86,13 @@ static void test_bounded_and_dead_holder(void **state)
 {
 	gl_plock l;
 	gl_err err;
-	int fd[2], status;
+	int status;
 	int64_t t0, waited;
 	pid_t pid;
-	char c;
 
 	(void)state;
 	assert_int_equal(gl_plock_open(&l, path, 100000, &err), 0);
-	assert_int_equal(pipe(fd), 0);
-	pid = holder(fd[1], 60000);
-	assert_int_equal(read(fd[0], &c, 1), 1);
+	pid = holder(60000);
 	assert_int_equal(gl_plock_lock(&l, 0), -1);
 	assert_int_equal(errno, EWOULDBLOCK);
 	t0 = gl_mono_us();
@@ -106,8 +110,6 @@ static void test_bounded_and_dead_holder(void **state)
 	assert_int_equal(gl_plock_lock(&l, 0), 0);
 	gl_plock_unlock(&l);
 	gl_plock_close(&l);
-	close(fd[0]);
-	close(fd[1]);
 }
 
 /* A waiter gets the lock when the holder lets go, long before its bound. */
@@ -115,16 +117,13 @@ static void test_handover(void **state)
 {
 	gl_plock l;
 	gl_err err;
-	int fd[2], status;
+	int status;
 	int64_t t0, waited;
 	pid_t pid;
-	char c;
 
 	(void)state;
 	assert_int_equal(gl_plock_open(&l, path, 100000, &err), 0);
-	assert_int_equal(pipe(fd), 0);
-	pid = holder(fd[1], 100);
-	assert_int_equal(read(fd[0], &c, 1), 1);
+	pid = holder(100);
 	t0 = gl_mono_us();
 	assert_int_equal(gl_plock_lock(&l, 10000000), 0);
 	waited = gl_mono_us() - t0;
@@ -133,8 +132,6 @@ static void test_handover(void **state)
 	waitpid(pid, &status, 0);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	gl_plock_close(&l);
-	close(fd[0]);
-	close(fd[1]);
 }
 
 /* Files that are not a lock of ours: refused or repaired, with the path. */
