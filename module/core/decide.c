@@ -236,7 +236,10 @@ static int decide(gl_ctx *ctx, const gl_request *req, gl_time now,
 		it[1].val = gen, it[1].vlen = sizeof gen;
 		it[2].key = ckey, it[2].klen = (size_t)cklen;
 		it[2].val = crec, it[2].vlen = sizeof crec;
-		if (ctx->st->ops->get(ctx->st, it, 3, err) < 0)
+		/* the client's record matters only with auto-whitelisting */
+		if (ctx->st->ops->get(ctx->st, it,
+				      cfg->auto_whitelist_clients > 0 ? 3 : 2,
+				      err) < 0)
 			return -1;
 		if (tries == 0) {
 			if (load_dbwl(ctx, it[1].found ?

@@ -1,7 +1,8 @@
 /*
  * gl-storebench - the store benchmark of "make bench": decision cost at a
- * given database size, in one process and in 8, and the worst decision
- * latency while greylist-admin purge removes 10% of the records.
+ * given database size, in one process (median of 3 runs) and in 8, and
+ * the worst decision latency while greylist-admin purge removes 10% of
+ * the records.
  *
  *   gl-storebench CONF RECORDS DECISIONS [ADMIN]
  *
@@ -161,6 +162,13 @@ static long decide_loop(long records, long k, unsigned seed, int64_t *lat,
 	return errors;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static void report(const char *what, long records, int procs, int64_t *lat,
 		   long n, double secs, long errors)
 {
@@ -198,11 +206,24 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gl-storebench: cannot fill %s\n", cfg.database);
 		return 1;
 	}
-	/* One process. */
-	lat = calloc((size_t)k, sizeof *lat);
-	t0 = now_us();
-	errors = decide_loop(records, k, 1, lat, NULL);
-	report(st_name, records, 1, lat, k, (now_us() - t0) / 1e6, errors);
+	/* One process, three runs; the median run is reported (a run of a
+	 * fast store lasts well under a second: one run is timer noise). */
+	{
+		double secs[3], sorted[3];
+		int r, m = 0;
+
+		lat = calloc((size_t)k * 3, sizeof *lat);
+		for (r = 0; r < 3; r++) {
+			t0 = now_us();
+			errors += decide_loop(records, k, 1 + (unsigned)r,
+					      lat + r * k, NULL);
+			secs[r] = sorted[r] = (now_us() - t0) / 1e6;
+		}
+		qsort(sorted, 3, sizeof sorted[0], cmp_double);
+		while (secs[m] != sorted[1])
+			m++;
+		report(st_name, records, 1, lat + m * k, k, secs[m], errors);
+	}
 	/* Eight processes, latencies gathered through shared memory. */
 	{
 		int64_t *sh = mmap(NULL, (size_t)k * sizeof *sh,
