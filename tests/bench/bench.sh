@@ -100,7 +100,7 @@ setup() {
 	lmdb|lmdb-nolog)
 		# The README's fastest setup: the file on a tmpfs (mounted
 		# inside $T, so nothing is written outside it).
-		db=$T/mx-lmdb/db/greylist.lmdb
+		db=$T/mx-$1/db/greylist.lmdb # without a tmpfs: the receiver's own db/
 		mkdir -p "$T/lmdb-tmpfs"
 		if mount -t tmpfs -o size=512m,mode=0755 tmpfs "$T/lmdb-tmpfs" 2>/dev/null; then
 			MOUNTED="$T/lmdb-tmpfs"
