@@ -255,11 +255,10 @@ static int ready(lstore *s, gl_err *err)
 	s->pid = gl_pid();
 	if (restore(s, err) < 0 || reserve_lockfile(s, err) < 0)
 		return -1;
-	s->writemap = 1;
 	rc = open_env(s, flags | MDB_WRITEMAP);
-	if (rc == 0 && !writemap_usable(s)) {
+	s->writemap = rc == 0 && writemap_usable(s);
+	if (rc == 0 && !s->writemap) {
 		mdb_env_close(s->env);
-		s->writemap = 0;
 		rc = open_env(s, flags);
 	}
 	if (rc != 0)
