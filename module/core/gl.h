@@ -16,6 +16,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* The release; kept in step with NEWS and debian/changelog (a test checks). */
+#define GL_VERSION "0.2.0"
+
 #define GL_ADDR_MAX   2048 /* one mail address, bytes, without the NUL */
 #define GL_CLIENT_MAX 256  /* client part of a key ("192.0.2.0/24", a pool) */
 #define GL_KEY_MAX    (2 + GL_CLIENT_MAX + 2 * GL_ADDR_MAX + 3)
