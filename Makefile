@@ -62,8 +62,8 @@ $(SO): module/greylist.c $(CORE_LIB) $(CORE_HDR)
 	  -Wl,-z,now -Wl,-z,relro -Wl,--exclude-libs,ALL -o $@ module/greylist.c $(CORE_LIB) \
 	  $(LDFLAGS) $(LIBS)
 
-ADMIN_SRC = tools/greylist-admin.c tools/admin_check.c tools/admin_user.c
-$(ADMIN): $(ADMIN_SRC) tools/admin.h $(CORE_LIB) $(CORE_HDR)
+ADMIN_SRC = $(wildcard tools/admin/*.c)
+$(ADMIN): $(ADMIN_SRC) tools/admin/admin.h $(CORE_LIB) $(CORE_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $(ADMIN_SRC) $(CORE_LIB) $(LDFLAGS) \
 	  $(LIBS) -ljansson

@@ -141,7 +141,10 @@ int greylist(uschar **yield, int argc, uschar *argv[])
 	gl_result res;
 	gl_err err;
 
+	/* Every path logs res (log = all): it starts empty, never
+	 * uninitialised, whichever way the decision fails. */
 	memset(&req, 0, sizeof req);
+	memset(&res, 0, sizeof res);
 	if (argc >= 1 && argv[0] != NULL)
 		cfg = config((const char *)argv[0]);
 	if (cfg == NULL) {

@@ -7,15 +7,34 @@ cd "$top" || exit 1
 log=$(mktemp -d "${TMPDIR:-/tmp}/gl-check-XXXXXX")
 pass=0
 fail=0
+skip=0
 
-# count FILE: adds the ok / not ok lines of a TAP-ish output file.
+# count FILE NAME [PLANNED]: adds up the "ok", "not ok" and "ok ... # SKIP"
+# lines of a TAP output file. With PLANNED (integration scripts), the
+# file must state its plan ("1..N", or "1..0 # SKIP why" for a script
+# skipped whole) and make exactly N checks: one that ended short fails.
 count() {
-	p=$(grep -c '^ok ' "$1")
+	s=$(grep -c '^ok .*# SKIP' "$1")
+	p=$(( $(grep -c '^ok ' "$1") - s ))
 	f=$(grep -c '^not ok ' "$1")
+	if [ -n "${3:-}" ]; then
+		planned=$(sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' "$1" | head -1)
+		if grep -q '^1\.\.0 # SKIP' "$1"; then
+			s=$((s + 1))
+		elif [ -z "$planned" ]; then
+			echo "not ok - $2 states no plan (1..N)" >>"$1"
+			f=$((f + 1))
+		elif [ "$planned" -ne $((p + s + f)) ]; then
+			echo "not ok - $2 planned $planned checks, made $((p + s + f))" >>"$1"
+			f=$((f + 1))
+		fi
+	fi
 	pass=$((pass + p))
 	fail=$((fail + f))
-	echo "$2: $p passed, $f failed"
+	skip=$((skip + s))
+	echo "$2: $p passed, $f failed, $s skipped"
 	[ "$f" -eq 0 ] || grep '^not ok \|^# ' "$1" | sed 's/^/    /' | head -40
+	[ "$s" -eq 0 ] || grep '# SKIP' "$1" | sed 's/^/    /' | head -10
 }
 
 # suite NAME BINDIR SO ADMIN [env...]
@@ -42,7 +61,7 @@ suite() {
 		if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$out"; then
 			echo "not ok - $(basename "$t") exited $rc" >>"$out"
 		fi
-		count "$out" "$name $(basename "$t" .sh)"
+		count "$out" "$name $(basename "$t" .sh)" planned
 	done
 }
 
@@ -75,5 +94,5 @@ if [ "$fail" -eq 0 ]; then
 else
 	echo "test output kept in $log"
 fi
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

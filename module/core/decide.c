@@ -20,6 +20,7 @@ void gl_ctx_free(gl_ctx *ctx)
 	gl_whitelist_free(ctx->dbwl);
 	ctx->dbwl = NULL;
 	ctx->dbwl_gen = 0;
+	ctx->dbwl_seen = 0;
 }
 
 void gl_error_result(const gl_config *cfg, gl_result *res)
@@ -94,46 +95,39 @@ int gl_client_part(const gl_config *cfg, const CIDR *ip, const char *sender,
 			    err);
 }
 
-int gl_client_key(const char *client, char *key, size_t keysz)
-{
-	size_t n = strlen(client);
 
-	if (n + 2 > keysz)
-		return -1;
-	key[0] = 'c';
-	key[1] = '\0';
-	memcpy(key + 2, client, n);
-	return (int)(n + 2);
-}
-
-/* Brings ctx->dbwl up to the generation gen (0: no entries). */
-static int load_dbwl(gl_ctx *ctx, uint64_t gen, gl_err *err)
+/*
+ * Re-reads the database whitelist when "V" moved since it was last read
+ * (seen: what it says now; 0: no entries). The text is cached under the
+ * generation it carries itself (dbwl.h).
+ */
+static int load_dbwl(gl_ctx *ctx, uint64_t seen, gl_err *err)
 {
 	gl_whitelist *wl = NULL;
-	uint64_t g;
-	size_t len;
-	char *text;
+	gl_dbwl cur;
 
-	if (gen == ctx->dbwl_gen)
+	if (seen == ctx->dbwl_seen)
 		return 0;
-	if (gen == 0) {
+	if (seen == 0) {
 		gl_ctx_free(ctx);
 		return 0;
 	}
-	if (gl_dbwl_read(ctx->st, &text, &len, &g, err) < 0)
+	if (gl_dbwl_read(ctx->st, &cur, err) < 0)
 		return -1;
 	/* Entries the admin tool wrote; one that no longer parses is
 	 * skipped (greylist-admin whitelist list names it). */
-	if (gl_whitelist_parse_text(&wl, text, len, ctx->cfg->sender_normalize,
-				    "database", NULL, err) < 0) {
-		free(text);
+	if (gl_whitelist_parse_text(&wl, cur.text, cur.len,
+				    ctx->cfg->sender_normalize, "database",
+				    NULL, err) < 0) {
+		gl_dbwl_free(&cur);
 		gl_whitelist_free(wl);
 		return -1;
 	}
-	free(text);
 	gl_ctx_free(ctx);
 	ctx->dbwl = wl;
-	ctx->dbwl_gen = g;
+	ctx->dbwl_gen = cur.gen;
+	ctx->dbwl_seen = seen;
+	gl_dbwl_free(&cur);
 	return 0;
 }
 
@@ -266,9 +260,7 @@ static int decide(gl_ctx *ctx, const gl_request *req, gl_time now,
 				       cfg->redis : cfg->database, why.msg,
 				       res->t.client);
 		if (tries == 0 && res->have_client &&
-		    cfg->auto_whitelist_clients > 0 &&
-		    res->client.count >= cfg->auto_whitelist_clients &&
-		    now - res->client.last_pass <= cfg->pass_lifetime &&
+		    gl_policy_auto_whitelisted(cfg, &res->client, now) &&
 		    !(res->have_old && res->old.state == GL_PASSED)) {
 			res->verdict = GL_ACCEPT;
 			res->reason = "auto";
@@ -301,58 +293,4 @@ static int decide(gl_ctx *ctx, const gl_request *req, gl_time now,
 		       "deciding", CAS_TRIES);
 }
 
-int gl_pair_valid(const gl_config *cfg, const void *key, size_t klen,
-		  const void *val, size_t vlen)
-{
-	const char *k = key;
-	gl_triplet t;
-	gl_record r;
-	gl_client_record c;
-	gl_whitelist *wl = NULL;
-	gl_notes bad = { 0 };
-	int ok;
 
-	if (klen == 0)
-		return 0;
-	switch (k[0]) {
-	case 't':
-		return gl_key_decode(key, klen, &t) == 0 &&
-		       gl_record_decode(val, vlen, &r, NULL) == 0;
-	case 'c':
-		return klen > 2 && klen <= GL_CLIENT_MAX + 2 && k[1] == '\0' &&
-		       memchr(k + 2, '\0', klen - 2) == NULL &&
-		       gl_client_record_decode(val, vlen, &c, NULL) == 0;
-	case 'V':
-		return klen == 1 && vlen == 8;
-	case 'W':
-		ok = klen == 1 && vlen <= GL_DBWL_MAX &&
-		     gl_whitelist_parse_text(&wl, val, vlen,
-					     cfg->sender_normalize, "database",
-					     &bad, NULL) == 0 &&
-		     bad.n == 0 && bad.dropped == 0;
-		gl_whitelist_free(wl);
-		gl_notes_free(&bad);
-		return ok;
-	}
-	return 0;
-}
-
-gl_time gl_pair_ttl(const gl_config *cfg, const void *key, size_t klen,
-		    const void *val, size_t vlen, gl_time now)
-{
-	const char *k = key;
-	gl_record r;
-	gl_client_record c;
-	gl_time end;
-
-	if (klen > 0 && k[0] == 't' && gl_record_decode(val, vlen, &r, NULL) == 0)
-		end = r.state == GL_PENDING ? r.first_seen + cfg->retry_window :
-		      r.last_seen + cfg->pass_lifetime +
-		      gl_refresh_interval(cfg->pass_lifetime);
-	else if (klen > 0 && k[0] == 'c' &&
-		 gl_client_record_decode(val, vlen, &c, NULL) == 0)
-		end = c.last_pass + cfg->pass_lifetime;
-	else
-		return 0;
-	return end > now ? end - now : 1;
-}

@@ -23,6 +23,7 @@
 
 #include "addr.h"
 #include "dbwl.h"
+#include "keys.h"
 #include "policy.h"
 #include "store.h"
 #include "triplet.h"
@@ -33,6 +34,7 @@ typedef struct gl_ctx {
 	gl_store *st;
 	gl_whitelist *dbwl;   /* parsed database whitelist, or NULL */
 	uint64_t dbwl_gen;    /* its generation; 0: none loaded */
+	uint64_t dbwl_seen;   /* what "V" said when it was read */
 } gl_ctx;
 
 typedef struct gl_request {
@@ -73,24 +75,6 @@ int gl_decide(gl_ctx *ctx, const gl_request *req, gl_time now, int dry_run,
 int gl_client_part(const gl_config *cfg, const CIDR *ip, const char *sender,
 		   const char *host, const char *spf, char *out, size_t outsz,
 		   const char **why_r, gl_err *err) GL_WUR;
-
-/* The key of a client record: "c" NUL client. Returns its length or -1. */
-int gl_client_key(const char *client, char *key, size_t keysz) GL_WUR;
-
-/*
- * 1 when (key, val) is a pair this project writes and its value decodes
- * (a triplet, a client record, the database whitelist or its
- * generation), else 0. For recover and for checks of a whole database.
- */
-int gl_pair_valid(const gl_config *cfg, const void *key, size_t klen,
-		  const void *val, size_t vlen);
-
-/*
- * How long from now a backend that expires keys itself should keep this
- * pair (seconds, >= 1), or 0 for never (the database whitelist).
- */
-gl_time gl_pair_ttl(const gl_config *cfg, const void *key, size_t klen,
-		    const void *val, size_t vlen, gl_time now);
 
 /* Fills res with the on_error answer (reason "error"). */
 void gl_error_result(const gl_config *cfg, gl_result *res);

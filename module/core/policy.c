@@ -10,6 +10,25 @@ gl_time gl_refresh_interval(gl_time pass_lifetime)
 	return r > 86400 ? 86400 : r;
 }
 
+gl_time gl_policy_record_end(const gl_config *cfg, const gl_record *r)
+{
+	return r->state == GL_PENDING ? r->first_seen + cfg->retry_window :
+	       r->last_seen + cfg->pass_lifetime;
+}
+
+gl_time gl_policy_client_end(const gl_config *cfg, const gl_client_record *c)
+{
+	return c->last_pass + cfg->pass_lifetime;
+}
+
+int gl_policy_auto_whitelisted(const gl_config *cfg,
+			       const gl_client_record *c, gl_time now)
+{
+	return cfg->auto_whitelist_clients > 0 &&
+	       c->count >= cfg->auto_whitelist_clients &&
+	       now <= gl_policy_client_end(cfg, c);
+}
+
 static void start(const gl_config *cfg, gl_time now, const char *why,
 		  gl_decision *d)
 {
@@ -37,7 +56,7 @@ void gl_policy_decide(const gl_config *cfg, const gl_record *cur, gl_time now,
 	d->rec = *cur;
 	if (cur->state == GL_PENDING) {
 		age = now - cur->first_seen;
-		if (age < 0 || age > cfg->retry_window) {
+		if (age < 0 || now > gl_policy_record_end(cfg, cur)) {
 			start(cfg, now, "restart", d);
 			return;
 		}
@@ -58,7 +77,7 @@ void gl_policy_decide(const gl_config *cfg, const gl_record *cur, gl_time now,
 		return;
 	}
 	idle = now - cur->last_seen;
-	if (idle > cfg->pass_lifetime) {
+	if (now > gl_policy_record_end(cfg, cur)) {
 		start(cfg, now, "restart", d);
 		return;
 	}

@@ -159,45 +159,5 @@ const char *gl_addr_domain(const char *addr)
 	return at ? at + 1 : "";
 }
 
-int gl_key_encode(const gl_triplet *t, char *key, size_t keysz)
-{
-	size_t a = strlen(t->client), b = strlen(t->sender), c = strlen(t->rcpt);
-	size_t n = 2 + a + 1 + b + 1 + c;
 
-	if (n > keysz)
-		return -1;
-	key[0] = 't';
-	key[1] = '\0';
-	memcpy(key + 2, t->client, a + 1);
-	memcpy(key + 3 + a, t->sender, b + 1);
-	memcpy(key + 4 + a + b, t->rcpt, c);
-	return (int)n;
-}
 
-/* Copies one NUL-terminated field of at most max bytes; NULL if bad. */
-static const char *field(const char *p, const char *end, char *out,
-			 size_t max, int last)
-{
-	const char *z = memchr(p, '\0', (size_t)(end - p));
-	size_t n = (z ? z : end) - p;
-
-	if ((last && z != NULL) || (!last && z == NULL) || n == 0 || n > max)
-		return NULL;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	return last ? end : z + 1;
-}
-
-int gl_key_decode(const char *key, size_t len, gl_triplet *t)
-{
-	const char *p, *end = key + len;
-
-	if (len < 2 || key[0] != 't' || key[1] != '\0')
-		return -1;
-	p = field(key + 2, end, t->client, GL_CLIENT_MAX, 0);
-	if (p != NULL)
-		p = field(p, end, t->sender, GL_ADDR_MAX, 0);
-	if (p != NULL)
-		p = field(p, end, t->rcpt, GL_ADDR_MAX, 1);
-	return p == NULL ? -1 : 0;
-}

@@ -13,7 +13,6 @@
 #include "config.h"
 #include "triplet.h"
 
-#define WL_LINE_MAX 4096
 
 void gl_wl_entry_free(gl_wl_entry *e)
 {
@@ -49,7 +48,7 @@ int gl_whitelist_parse_text(gl_whitelist **wlp, const char *text, size_t len,
 			    int sender_normalize, const char *origin,
 			    gl_notes *notes, gl_err *err)
 {
-	char line[WL_LINE_MAX + 1];
+	char line[GL_WL_LINE_MAX + 1];
 	gl_wl_entry *e, **tail = NULL;
 	const char *p = text, *end = text + len, *nl;
 	unsigned lineno = 0;
@@ -63,7 +62,7 @@ int gl_whitelist_parse_text(gl_whitelist **wlp, const char *text, size_t len,
 		if (nl == NULL)
 			nl = end;
 		lineno++;
-		if ((size_t)(nl - p) > WL_LINE_MAX ||
+		if ((size_t)(nl - p) > GL_WL_LINE_MAX ||
 		    memchr(p, '\0', (size_t)(nl - p))) {
 			gl_note(notes, "%s: entry %u: too long or holds a NUL "
 				"byte; skipped", origin, lineno);
@@ -81,6 +80,16 @@ int gl_whitelist_parse_text(gl_whitelist **wlp, const char *text, size_t len,
 		}
 	}
 	return 0;
+}
+
+int gl_wl_same(const gl_wl_entry *a, const gl_wl_entry *b)
+{
+	if (a->type != b->type)
+		return 0;
+	if (a->type == GL_WL_NET)
+		return cidr_equals(&a->net, &b->net) == 0;
+	return a->value != NULL && b->value != NULL &&
+	       strcmp(a->value, b->value) == 0;
 }
 
 int gl_wl_format(const gl_wl_entry *e, char *buf, size_t sz)
@@ -208,12 +217,12 @@ static int classify(gl_wl_entry *e, const char *w, int normalize, gl_err *err)
 gl_wl_entry *gl_wl_parse(const char *line, int sender_normalize, gl_time base,
 			 const char *origin, int *blank, gl_err *err)
 {
-	char buf[WL_LINE_MAX + 1], p[80], *s, *tok, *save = NULL, *hash;
+	char buf[GL_WL_LINE_MAX + 1], p[80], *s, *tok, *save = NULL, *hash;
 	gl_wl_entry *e;
 
 	*blank = 0;
 	if (gl_copy(buf, sizeof buf, line) < 0) {
-		gl_fail(err, "line longer than %d bytes", WL_LINE_MAX);
+		gl_fail(err, "line longer than %d bytes", GL_WL_LINE_MAX);
 		return NULL;
 	}
 	hash = strchr(buf, '#');
@@ -288,7 +297,7 @@ static int read_line(FILE *fp, char *line, size_t sz)
 int gl_whitelist_load_file(gl_whitelist **wlp, const char *path,
 			   int sender_normalize, gl_notes *notes, gl_err *err)
 {
-	char line[WL_LINE_MAX + 2], origin[PATH_MAX + 16];
+	char line[GL_WL_LINE_MAX + 2], origin[PATH_MAX + 16];
 	gl_wl_entry *e, **tail = NULL;
 	gl_err why;
 	struct stat st;
@@ -310,7 +319,7 @@ int gl_whitelist_load_file(gl_whitelist **wlp, const char *path,
 		lineno++;
 		if (got == 2) {
 			gl_note(notes, "%s:%u: line longer than %d bytes; "
-				"skipped", path, lineno, WL_LINE_MAX);
+				"skipped", path, lineno, GL_WL_LINE_MAX);
 			continue;
 		}
 		snprintf(origin, sizeof origin, "%s:%u", path, lineno);

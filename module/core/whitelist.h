@@ -20,6 +20,8 @@
 
 #include "gl.h"
 
+#define GL_WL_LINE_MAX 4096 /* one entry line, bytes, without newline */
+
 enum gl_wl_type { GL_WL_NET, GL_WL_DOMAIN, GL_WL_SUBDOMAIN, GL_WL_SENDER,
 		  GL_WL_RCPT, GL_WL_RCPT_DOMAIN, GL_WL_HOST };
 
@@ -89,6 +91,13 @@ int gl_wl_entry_matches(const gl_wl_entry *e, const gl_wl_query *q,
  * or -1 when it does not fit in sz bytes.
  */
 int gl_wl_format(const gl_wl_entry *e, char *buf, size_t sz) GL_WUR;
+
+/*
+ * 1 when a and b match the same thing (the same type, and the same
+ * block, or the same folded value), whatever their owner, expiry,
+ * comment or spelling ("Example.COM" and "example.com"); else 0.
+ */
+int gl_wl_same(const gl_wl_entry *a, const gl_wl_entry *b);
 
 void gl_wl_entry_free(gl_wl_entry *e);
 void gl_whitelist_free(gl_whitelist *wl);

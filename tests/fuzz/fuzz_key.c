@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../module/core/triplet.h"
+#include "../../module/core/keys.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

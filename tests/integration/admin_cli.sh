@@ -3,6 +3,7 @@
 # Exim: list (text, JSON, filters), explain (changes nothing), purge,
 # delete, and its errors.
 . "$(dirname "$0")/../lib.sh"
+plan 60
 
 write_gl_conf "retry_window = 6s"
 write_exim_conf

@@ -2,7 +2,8 @@
 # bench_quick.sh - "make bench" works: its quick mode (a few hundred RCPTs
 # per variant) runs and prints its table. It measures nothing here.
 . "$(dirname "$0")/../lib.sh"
-[ -n "${GL_SANITIZED:-}" ] && { ok "bench quick mode # SKIP once is enough (plain suite)"; exit 0; }
+[ -n "${GL_SANITIZED:-}" ] && skip_all "once is enough: the plain suite runs it"
+plan 13
 BENCH_QUICK=1 BENCH_OUT="$T/bench.txt" GL_LOAD="$GL_HELPERS/gl-load" \
 	TMPDIR="$T" timeout 240 sh "$TOP/tests/bench/bench.sh" >"$T/out" 2>&1
 rc=$?

@@ -4,6 +4,7 @@
 # records stored; after the delay the same 400 all accepted.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/mail.sh"
+plan 16
 
 for backend in gdbm lmdb; do
 # lock_timeout 2s: this test is about nothing lost or duplicated under

@@ -1,6 +1,7 @@
 #!/bin/sh
 # demo.sh - "make demo" works: it exits 0 and tells the story in order.
 . "$(dirname "$0")/../lib.sh"
+plan 7
 GL_DELAY=2s TMPDIR="$T" sh "$TOP/tests/demo.sh" >"$T/demo.out" 2>&1
 rc=$?
 check "make demo's script exits 0" test $rc -eq 0

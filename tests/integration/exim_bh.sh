@@ -2,6 +2,7 @@
 # exim_bh.sh - the snippet and the module through the real Exim, in
 # host-checking (-bh) and expansion (-be) modes, with delay = 2s.
 . "$(dirname "$0")/../lib.sh"
+plan 43
 
 write_gl_conf
 write_exim_conf

@@ -5,12 +5,13 @@
 # once; swaks as a one-shot sender that never gets through.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/mail.sh"
+plan 19
 
-if ! start_receiver; then
-	nok "receiving Exim daemon started"
-	exit 1
-fi
-ok "receiving Exim daemon listens on 127.0.0.1:$RPORT (pid $RPID)"
+start_receiver; rc=$?
+check "receiving Exim daemon started (exit $rc)" test $rc -eq 0
+[ $rc -eq 0 ] || exit 1
+check "it listens on 127.0.0.1:$RPORT (pid $RPID)" \
+	sh -c "kill -0 $RPID && ss -ltn 'sport = :$RPORT' | grep -q 127.0.0.1:$RPORT"
 make_sender
 mid="<e2e-$$-$(date +%s)@sender.example>"
 cat >"$T/msg" <<EOM

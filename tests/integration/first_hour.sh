@@ -5,6 +5,7 @@
 # is mended), and a missing module makes Exim skip greylisting rather
 # than defer all mail. Exim runs as Debian-exim, as in production.
 . "$(dirname "$0")/../lib.sh"
+plan 24
 R=user@test.example
 A() { "$GL_ADMIN" -c "$T/greylist.conf" "$@"; }
 owner() { stat -c %U "$1" 2>/dev/null; }

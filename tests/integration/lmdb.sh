@@ -5,6 +5,7 @@
 # restores the snapshot by itself, passed triplets included.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/mail.sh"
+plan 9
 
 mkdir -p "$T/snap"
 chown Debian-exim "$T/snap"

@@ -6,9 +6,13 @@
 # export and import keeps every record.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/mail.sh"
+plan 24
 
-start_redis || { nok "redis-server started"; exit 1; }
-ok "redis-server on 127.0.0.1:$REDIS_PORT"
+start_redis; rc=$?
+check "redis-server started (exit $rc)" test $rc -eq 0
+[ $rc -eq 0 ] || exit 1
+check "it answers PING on 127.0.0.1:$REDIS_PORT" \
+	sh -c "redis-cli -p $REDIS_PORT ping | grep -q PONG"
 extra="backend = redis
 redis = 127.0.0.1:$REDIS_PORT
 redis_timeout = 200ms

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../module/core/triplet.h"
+#include "../../module/core/keys.h"
 
 int main(int argc, char **argv)
 {

@@ -283,18 +283,18 @@ static void test_auto_whitelist(void **state)
 static void test_database_whitelist(void **state)
 {
 	const char *e1 = "192.0.2.0/24 owner=alice expires=@1800000100 # partner\n";
-	char *text;
-	size_t len;
-	uint64_t gen;
+	gl_dbwl cur, stale;
 	gl_err err;
 
-	assert_int_equal(gl_dbwl_read(st, &text, &len, &gen, &err), 0);
-	assert_int_equal(len, 0);
-	assert_int_equal(gen, 0);
-	assert_int_equal(gl_dbwl_write(st, text, len, gen, e1, strlen(e1), &err), 1);
-	/* A stale generation loses. */
-	assert_int_equal(gl_dbwl_write(st, text, len, gen, "x.example\n", 10, &err), 0);
-	free(text);
+	assert_int_equal(gl_dbwl_read(st, &cur, &err), 0);
+	assert_int_equal(cur.len, 0);
+	assert_int_equal(cur.gen, 0);
+	assert_int_equal(gl_dbwl_read(st, &stale, &err), 0);
+	assert_int_equal(gl_dbwl_write(st, &cur, e1, strlen(e1), &err), 1);
+	/* A writer that read before that write loses, and writes nothing. */
+	assert_int_equal(gl_dbwl_write(st, &stale, "x.example\n", 10, &err), 0);
+	gl_dbwl_free(&cur);
+	gl_dbwl_free(&stale);
 	assert_string_equal(run("192.0.2.5", "a@b.example", "c@d.example", T0, 0),
 			    "accept whitelist");
 	assert_int_equal(records(), 0);
@@ -303,13 +303,105 @@ static void test_database_whitelist(void **state)
 			    "accept whitelist");
 	assert_string_equal(run("192.0.2.5", "a@b.example", "c@d.example", T0 + 101, 0),
 			    "defer 300 new");
-	assert_int_equal(gl_dbwl_read(st, &text, &len, &gen, &err), 0);
-	assert_int_equal(gen, 1);
-	assert_string_equal(text, e1);
-	assert_int_equal(gl_dbwl_write(st, text, len, gen, "", 0, &err), 1);
-	free(text);
+	/* The value carries its generation; "V" says the same. */
+	assert_int_equal(gl_dbwl_read(st, &cur, &err), 0);
+	assert_int_equal(cur.gen, 1);
+	assert_int_equal(cur.seen, 1);
+	assert_memory_equal(cur.raw, "# generation 1\n", 15);
+	assert_int_equal(cur.len, strlen(e1));
+	assert_memory_equal(cur.text, e1, cur.len);
+	assert_int_equal(gl_dbwl_write(st, &cur, "", 0, &err), 1);
+	gl_dbwl_free(&cur);
 	assert_string_equal(run("192.0.2.5", "a@b.example", "c@d.example",
 				T0 + 111, 1), "defer 290 early");
+	(void)state;
+}
+
+/* A value written by 0.1 (no generation line) is read with the
+ * generation in "V", and written with the line at its next change. */
+static void test_database_whitelist_legacy(void **state)
+{
+	const unsigned char v3[8] = { 0, 0, 0, 0, 0, 0, 0, 3 };
+	const char *old = "198.51.100.0/24 owner=ops\n";
+	gl_dbwl cur;
+	gl_err err;
+	int replaced;
+	gl_wl_entry *e;
+	int blank;
+
+	assert_int_equal(gl_store_cas(st, "V", 1, NULL, 0, v3, 8, 0, &err), 1);
+	assert_int_equal(gl_store_cas(st, "W", 1, NULL, 0, old, strlen(old), 0,
+				      &err), 1);
+	assert_int_equal(gl_dbwl_read(st, &cur, &err), 0);
+	assert_int_equal(cur.gen, 3);
+	assert_int_equal(cur.len, strlen(old));
+	gl_dbwl_free(&cur);
+	assert_string_equal(run("198.51.100.7", "a@b.example", "c@d.example", T0, 0),
+			    "accept whitelist");
+	e = gl_wl_parse("Example.COM owner=bob", 1, T0, "database", &blank, &err);
+	assert_non_null(e);
+	assert_int_equal(gl_dbwl_add(st, 1, e, &replaced, &err), 0);
+	assert_int_equal(replaced, 0);
+	gl_wl_entry_free(e);
+	assert_int_equal(gl_dbwl_read(st, &cur, &err), 0);
+	assert_int_equal(cur.gen, 4);
+	assert_int_equal(cur.seen, 4);
+	assert_string_equal(cur.raw, "# generation 4\n198.51.100.0/24 owner=ops\n"
+			    "Example.COM owner=bob\n");
+	gl_dbwl_free(&cur);
+	(void)state;
+}
+
+/* Edits parse entries and compare what they match, not their text. */
+static void test_database_whitelist_edits(void **state)
+{
+	static const struct {
+		const char *op, *entry;
+		int want;          /* del: 1 removed; add: 1 replaced */
+		const char *after; /* the entries, one a line */
+	} t[] = {
+		{ "add", "192.0.2.0/24 owner=a", 0, "192.0.2.0/24 owner=a\n" },
+		{ "add", "192.0.2.0/24 owner=b # again", 1,
+		  "192.0.2.0/24 owner=b # again\n" },
+		{ "add", "Vendor.Example", 0,
+		  "192.0.2.0/24 owner=b # again\nVendor.Example\n" },
+		{ "add", ".vendor.example", 0, "192.0.2.0/24 owner=b # again\n"
+		  "Vendor.Example\n.vendor.example\n" },
+		{ "del", "VENDOR.example", 1,
+		  "192.0.2.0/24 owner=b # again\n.vendor.example\n" },
+		{ "del", "192.0.2.0/25", 0,
+		  "192.0.2.0/24 owner=b # again\n.vendor.example\n" },
+		{ "del", "192.0.2.0/24", 1, ".vendor.example\n" },
+		{ "add", "rcpt:postmaster@our.example", 0,
+		  ".vendor.example\nrcpt:postmaster@our.example\n" },
+		{ "del", "postmaster@our.example", 0,
+		  ".vendor.example\nrcpt:postmaster@our.example\n" },
+	};
+	gl_dbwl cur;
+	gl_err err;
+	size_t i;
+
+	for (i = 0; i < N_ELEMS(t); i++) {
+		gl_wl_entry *e;
+		int blank, got = -1;
+
+		e = gl_wl_parse(t[i].entry, 1, T0, "database", &blank, &err);
+		assert_non_null(e);
+		if (!strcmp(t[i].op, "add"))
+			assert_int_equal(gl_dbwl_add(st, 1, e, &got, &err), 0);
+		else
+			got = gl_dbwl_del(st, 1, e, &err);
+		gl_wl_entry_free(e);
+		if (got != t[i].want)
+			fail_msg("case %zu (%s %s): got %d, want %d", i, t[i].op,
+				 t[i].entry, got, t[i].want);
+		assert_int_equal(gl_dbwl_read(st, &cur, &err), 0);
+		if (cur.len != strlen(t[i].after) ||
+		    memcmp(cur.text, t[i].after, cur.len) != 0)
+			fail_msg("case %zu: entries\n%.*s\nwant\n%s", i,
+				 (int)cur.len, cur.text, t[i].after);
+		gl_dbwl_free(&cur);
+	}
 	(void)state;
 }
 
@@ -324,6 +416,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pools, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_whitelist, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_database_whitelist, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_database_whitelist_legacy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_database_whitelist_edits, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("decide", tests, NULL, NULL);
 }

@@ -8,42 +8,55 @@
 #include <fcntl.h>
 #include <time.h>
 
+#include "../../module/core/decide.h"
 #include "../../module/core/plock.h"
 #include "../../module/core/store.h"
 
 static char dir[256], db[512];
 static int use_redis; /* the contract tests run against every backend */
 static int use_lmdb;
+static char shared_prefix[64]; /* Redis: one prefix for several processes */
 
-/* The store under test: GDBM in this test's directory, or the Redis
- * server of $GL_REDIS (started by tests/run.sh) under a fresh prefix. */
-static gl_store *open_store(void)
+/* The configuration of the store under test (see open_store()). */
+static void store_config(gl_config *cfg)
 {
 	static int n;
+
+	gl_config_defaults(cfg);
+	snprintf(cfg->database, sizeof cfg->database, "%s", db);
+	cfg->lock_timeout_ms = 2000;
+	cfg->redis_timeout_ms = 2000;
+	if (use_lmdb)
+		cfg->backend = GL_BACKEND_LMDB;
+	if (!use_redis)
+		return;
+	if (getenv("GL_REDIS") == NULL)
+		fail_msg("GL_REDIS is not set: run the tests with make check");
+	cfg->backend = GL_BACKEND_REDIS;
+	snprintf(cfg->redis, sizeof cfg->redis, "%s", getenv("GL_REDIS"));
+	if (shared_prefix[0])
+		snprintf(cfg->redis_prefix, sizeof cfg->redis_prefix, "%s",
+			 shared_prefix);
+	else
+		snprintf(cfg->redis_prefix, sizeof cfg->redis_prefix,
+			 "unit%d-%d:", (int)getpid(), ++n);
+}
+
+/* The store under test: GDBM or LMDB in this test's directory, or the
+ * Redis server of $GL_REDIS (started by tests/run.sh) under a fresh
+ * prefix. */
+static gl_store *open_store(void)
+{
 	gl_config cfg;
 	gl_err err;
 	gl_store *st;
 
-	if (use_lmdb) {
-		gl_config_defaults(&cfg);
-		cfg.backend = GL_BACKEND_LMDB;
-		snprintf(cfg.database, sizeof cfg.database, "%s", db);
-		st = gl_store_open(&cfg, &err);
-		assert_non_null(st);
-		return st;
-	}
-	if (!use_redis) {
+	if (!use_lmdb && !use_redis) {
 		st = gl_store_gdbm_open(db, 100, &err);
 		assert_non_null(st);
 		return st;
 	}
-	if (getenv("GL_REDIS") == NULL)
-		fail_msg("GL_REDIS is not set: run the tests with make check");
-	gl_config_defaults(&cfg);
-	cfg.backend = GL_BACKEND_REDIS;
-	snprintf(cfg.redis, sizeof cfg.redis, "%s", getenv("GL_REDIS"));
-	snprintf(cfg.redis_prefix, sizeof cfg.redis_prefix, "unit%d-%d:",
-		 (int)getpid(), ++n);
+	store_config(&cfg);
 	st = gl_store_open(&cfg, &err);
 	if (st == NULL)
 		fail_msg("%s", err.msg);
@@ -447,6 +460,155 @@ static void test_redis_down(void **state)
 	(void)state;
 }
 
+#define WL_WRITERS 4
+#define WL_ADDS 12     /* entries each writer adds ... */
+#define WL_DELS 4      /* ... and then deletes again */
+#define WL_READS 150   /* decisions each reader makes meanwhile */
+
+/* A writer: adds its entries one at a time, each a separate edit. */
+static void wl_writer(int w, int dels)
+{
+	gl_config cfg;
+	gl_store *st;
+	gl_err err;
+	int i, rc = 0, replaced;
+
+	store_config(&cfg);
+	if ((st = gl_store_open(&cfg, &err)) == NULL)
+		_exit(2);
+	for (i = 0; i < (dels ? WL_DELS : WL_ADDS) && rc == 0; i++) {
+		char line[64];
+		gl_wl_entry *e;
+		int blank;
+
+		snprintf(line, sizeof line, "w%d-e%d.example owner=w%d", w,
+			 dels ? i * 3 : i, w);
+		e = gl_wl_parse(line, 1, 0, "test", &blank, &err);
+		if (e == NULL)
+			_exit(3);
+		if (dels)
+			rc = gl_dbwl_del(st, 1, e, &err) == 1 ? 0 : -1;
+		else
+			rc = gl_dbwl_add(st, 1, e, &replaced, &err);
+		gl_wl_entry_free(e);
+	}
+	if (rc != 0)
+		fprintf(stderr, "writer %d: %s\n", w, err.msg);
+	gl_store_close(st);
+	_exit(rc == 0 ? 0 : 4);
+}
+
+/* A reader: decides as the module does while the writers add; the
+ * whitelist it uses must always be whole: as many entries as its
+ * generation (each add is one generation and one entry). */
+static void wl_reader(int r)
+{
+	gl_config cfg;
+	gl_store *st;
+	gl_ctx ctx;
+	gl_result res;
+	gl_err err;
+	char ip[32];
+	int i, bad = 0, changes = 0;
+	uint64_t last = 0;
+
+	store_config(&cfg);
+	if ((st = gl_store_open(&cfg, &err)) == NULL)
+		_exit(2);
+	gl_ctx_init(&ctx, &cfg, st);
+	for (i = 0; i < WL_READS; i++) {
+		gl_request req = { ip, "a@sender.example", "b@rcpt.example",
+				   NULL, NULL, NULL };
+		const gl_wl_entry *e;
+		uint64_t n = 0;
+
+		snprintf(ip, sizeof ip, "198.51.%d.%d", 100 + r, i % 250);
+		if (gl_decide(&ctx, &req, 1800000000, 0, &res, &err) < 0)
+			continue; /* busy: the next one */
+		for (e = ctx.dbwl ? ctx.dbwl->head : NULL; e; e = e->next)
+			n++;
+		if (n != ctx.dbwl_gen)
+			bad++;
+		changes += ctx.dbwl_gen != last;
+		last = ctx.dbwl_gen;
+	}
+	gl_ctx_free(&ctx);
+	gl_store_close(st);
+	if (bad)
+		fprintf(stderr, "reader %d: %d decisions with a whitelist "
+			"not of its generation\n", r, bad);
+	_exit(bad ? 1 : 0);
+}
+
+static void run_procs(int writers_dels, int readers)
+{
+	pid_t pid[WL_WRITERS + 2];
+	int i, status, n = 0;
+
+	for (i = 0; i < WL_WRITERS + readers; i++) {
+		pid[n] = fork();
+		assert_true(pid[n] >= 0);
+		if (pid[n] == 0) {
+			if (i < WL_WRITERS)
+				wl_writer(i, writers_dels);
+			wl_reader(i - WL_WRITERS);
+		}
+		n++;
+	}
+	for (i = 0; i < n; i++) {
+		assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			fail_msg("%s %d ended with status %d", i < WL_WRITERS ?
+				 "writer" : "reader", i, status);
+	}
+}
+
+/* Several processes add and delete database whitelist entries at once,
+ * while others decide: nothing is lost, and no decision uses entries
+ * that are not those of the generation it cached. */
+static void test_dbwl_concurrent(void **state)
+{
+	gl_config cfg;
+	gl_store *st;
+	gl_dbwl cur;
+	gl_whitelist *wl = NULL;
+	const gl_wl_entry *e;
+	gl_err err;
+	int w, i, n = 0;
+	char want[64];
+
+	snprintf(shared_prefix, sizeof shared_prefix, "dbwl%d:", (int)getpid());
+	run_procs(0, 2);
+	run_procs(1, 0);
+	store_config(&cfg);
+	st = gl_store_open(&cfg, &err);
+	assert_non_null(st);
+	assert_int_equal(gl_dbwl_read(st, &cur, &err), 0);
+	assert_int_equal(cur.gen, WL_WRITERS * (WL_ADDS + WL_DELS));
+	assert_int_equal(cur.seen, cur.gen);
+	assert_int_equal(gl_whitelist_parse_text(&wl, cur.text, cur.len, 1,
+						 "test", NULL, &err), 0);
+	for (e = wl->head; e; e = e->next)
+		n++;
+	assert_int_equal(n, WL_WRITERS * (WL_ADDS - WL_DELS));
+	for (w = 0; w < WL_WRITERS; w++)
+		for (i = 0; i < WL_ADDS; i++) {
+			int found = 0, deleted = i % 3 == 0 && i / 3 < WL_DELS;
+
+			snprintf(want, sizeof want, "w%d-e%d.example", w, i);
+			for (e = wl->head; e; e = e->next)
+				found += !strcmp(e->entry, want);
+			if (found != !deleted)
+				fail_msg("%s: %d times, want %d", want, found,
+					 !deleted);
+		}
+	gl_whitelist_free(wl);
+	gl_dbwl_free(&cur);
+	gl_store_close(st);
+	shared_prefix[0] = '\0';
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,18 +617,21 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batches_and_chunks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dbwl_concurrent, setup, teardown),
 	};
 	const struct CMUnitTest redis[] = {
 		cmocka_unit_test_setup_teardown(test_get_cas_scan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batches_and_chunks, setup, teardown),
 		cmocka_unit_test(test_redis_down),
 		cmocka_unit_test_setup_teardown(test_redis_script, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dbwl_concurrent, setup, teardown),
 	};
 	const struct CMUnitTest lmdb[] = {
 		cmocka_unit_test_setup_teardown(test_get_cas_scan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batches_and_chunks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lmdb_lock_and_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lmdb_across_fork, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dbwl_concurrent, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests_name("store gdbm", tests, NULL, NULL);
 

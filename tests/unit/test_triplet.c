@@ -1,7 +1,7 @@
 /* test_triplet.c - address folding, sender normalization, keys. */
 #include "unit.h"
 
-#include "../../module/core/triplet.h"
+#include "../../module/core/keys.h"
 
 static void test_fold_plain(void **state)
 {

@@ -17,7 +17,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
-#include <jansson.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -27,8 +26,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../module/core/store.h"
-#include "../module/core/whitelist.h"
 
 #define OUT_MAX 4096         /* one line of a command's output */
 #define LMDB_FULL_PCT 80     /* LMDB use that is reported as a problem */
@@ -387,8 +384,9 @@ static void check_in_child(report *r, const char *conf, const char *so,
 	json_decref(got);
 }
 
-int cmd_check(const char *conf, int argc, char **argv)
+int cmd_check(admin *a, int argc, char **argv)
 {
+	const char *conf = a->conf;
 	static const struct option lo[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "user", required_argument, NULL, 'u' },

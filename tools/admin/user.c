@@ -95,7 +95,7 @@ int admin_file_unusable(const char *path, const admin_user *u, char *msg,
 	return 1;
 }
 
-void admin_act_as_db_owner(const gl_config *cfg, const char *progname)
+void admin_act_as_db_owner(const gl_config *cfg)
 {
 	char dir[PATH_MAX], files[4][PATH_MAX], msg[3 * PATH_MAX];
 	admin_user u;

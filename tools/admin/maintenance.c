@@ -1,0 +1,95 @@
+/* maintenance.c - greylist-admin purge, recover and snapshot: what cron
+ * runs, and repairs. The rules are the core's (purge.h). */
+#include "admin.h"
+
+#include <string.h>
+
+static void print_removed(void *arg, const gl_pair *p)
+{
+	(void)arg;
+	if (p->kind == GL_KEY_TRIPLET)
+		printf("removed %s %s %s -> %s\n", gl_state_name(p->r.state),
+		       p->t.client, p->t.sender, p->t.rcpt);
+}
+
+static void print_wl_removed(void *arg, const gl_wl_entry *e)
+{
+	(void)arg;
+	printf("removed expired whitelist entry %s\n", e->entry);
+}
+
+int cmd_purge(admin *a, int argc, char **argv)
+{
+	gl_purge_report rep;
+	gl_err err;
+	int verbose = 0;
+
+	if (argc == 2 && !strcmp(argv[1], "-v"))
+		verbose = 1;
+	else if (argc != 1)
+		usage();
+	if (gl_purge(a->st, a->cfg, now_s(), verbose ? print_removed : NULL,
+		     verbose ? print_wl_removed : NULL, NULL, &rep, &err) < 0)
+		die_err(&err);
+	printf("purged %zu expired triplets (%zu pending, %zu passed), %zu "
+	       "client records, %zu whitelist entries",
+	       rep.pending + rep.passed, rep.pending, rep.passed, rep.clients,
+	       rep.whitelist);
+	if (rep.kept > 0)
+		printf("; %zu changed while purging and were kept", rep.kept);
+	printf("\n");
+	if (rep.unreadable > 0)
+		fprintf(stderr, "%s: %zu records could not be read (see "
+			"'recover')\n", progname, rep.unreadable);
+	return 0;
+}
+
+static int recover_valid(void *arg, const void *k, size_t kl, const void *v,
+			 size_t vl)
+{
+	return gl_pair_valid(arg, k, kl, v, vl);
+}
+
+/* How long recover waits for the module's writers to let go. */
+#define RECOVER_LOCK_MS 5000
+
+int cmd_recover(admin *a, int argc, char **argv)
+{
+	const gl_config *cfg = a->cfg;
+	gl_recover_report rep;
+	gl_err err;
+
+	(void)argv;
+	if (argc != 1)
+		usage();
+	if (cfg->backend != GL_BACKEND_GDBM)
+		die("recover works on the gdbm backend only");
+	if (gl_gdbm_recover(cfg->database, RECOVER_LOCK_MS, recover_valid,
+			    (void *)cfg, &rep, &err) < 0)
+		die_err(&err);
+	if (rep.kept == 0 && rep.lost == 1 && rep.backup[0])
+		printf("recovered %s: its header was unreadable, so it starts "
+		       "empty; the old file is %s\n", cfg->database, rep.backup);
+	else
+		printf("recovered %s: kept %zu records, lost %zu%s%s\n",
+		       cfg->database, rep.kept, rep.lost,
+		       rep.backup[0] ? "; the old file is " : "", rep.backup);
+	return 0;
+}
+
+int cmd_snapshot(admin *a, int argc, char **argv)
+{
+	const gl_config *cfg = a->cfg;
+	gl_err err;
+
+	(void)argv;
+	if (argc != 1)
+		usage();
+	if (cfg->backend != GL_BACKEND_LMDB)
+		die("snapshot is for backend = lmdb");
+	if (gl_lmdb_snapshot(cfg, &err) < 0)
+		die_err(&err);
+	printf("snapshot of %s written to %s\n", cfg->database,
+	       cfg->lmdb_snapshot);
+	return 0;
+}
