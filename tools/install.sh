@@ -106,6 +106,7 @@ subst() {
 
 do_install() {
 	[ -f "$SO" ] && [ -f "$ADMIN" ] || { say "build first (make)"; exit 1; }
+	[ -z "$D" ] || mkdir -p "$D"
 	if [ -f "$D$manifest" ]; then
 		cp "$D$manifest" "$tmp/old"
 		# Directories an earlier install created stay recorded.
