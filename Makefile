@@ -73,9 +73,10 @@ $(SO): module/greylist.c $(CORE_LIB) $(CORE_HDR)
 	  -Wl,-z,now -Wl,-z,relro -Wl,--exclude-libs,ALL -o $@ module/greylist.c $(CORE_LIB) \
 	  $(LDFLAGS) $(LIBS)
 
-$(ADMIN): tools/greylist-admin.c $(CORE_LIB) $(CORE_HDR)
+ADMIN_SRC = tools/greylist-admin.c tools/admin_check.c tools/admin_user.c
+$(ADMIN): $(ADMIN_SRC) tools/admin.h $(CORE_LIB) $(CORE_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tools/greylist-admin.c $(CORE_LIB) $(LDFLAGS) \
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(ADMIN_SRC) $(CORE_LIB) $(LDFLAGS) \
 	  $(LIBS) -ljansson
 
 $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(CORE_LIB) $(CORE_HDR)

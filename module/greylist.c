@@ -18,6 +18,8 @@
 
 #include "core/decide.h"
 
+#define LOG_WARNINGS_MAX 5 /* skipped whitelist lines logged one by one */
+
 static struct {
 	pid_t pid;
 	int loaded;            /* cfg holds a parsed configuration */
@@ -31,6 +33,22 @@ static struct {
 static void log_main(const char *msg)
 {
 	log_write(0, LOG_MAIN, "greylist: %s", msg);
+}
+
+/* Logs what the configuration skipped (once per process: the
+ * configuration is loaded once), a few lines at most. */
+static void log_warnings(const gl_notes *w, const char *path)
+{
+	size_t i, shown = w->n < LOG_WARNINGS_MAX ? w->n : LOG_WARNINGS_MAX;
+
+	for (i = 0; i < shown; i++)
+		log_write(0, LOG_MAIN | LOG_PANIC, "greylist: %s (greylisting "
+			  "goes on; run 'greylist-admin -c %s check')",
+			  w->msg[i], path);
+	if (w->n + w->dropped > shown)
+		log_write(0, LOG_MAIN | LOG_PANIC, "greylist: %d more "
+			  "whitelist problems; run 'greylist-admin -c %s "
+			  "check'", (int)(w->n + w->dropped - shown), path);
 }
 
 /* The cached configuration for path, loading it when needed; NULL on error. */
@@ -53,12 +71,19 @@ static const gl_config *config(const char *path)
 	}
 	if (gl_config_load(path, &c.cfg, &err) < 0) {
 		if (strcmp(err.msg, c.failed) != 0) {
-			log_write(0, LOG_MAIN | LOG_PANIC, "greylist: %s", err.msg);
+			size_t more = c.cfg.errors.n + c.cfg.errors.dropped;
+
+			log_write(0, LOG_MAIN | LOG_PANIC, "greylist: %s%s; "
+				  "answering per on_error until it is mended: "
+				  "run 'greylist-admin -c %s check'", err.msg,
+				  more > 1 ? " (and more problems)" : "", path);
 			memcpy(c.failed, err.msg, sizeof c.failed);
 		}
+		gl_config_free(&c.cfg);
 		return NULL;
 	}
 	c.loaded = 1;
+	log_warnings(&c.cfg.warnings, path);
 	return &c.cfg;
 }
 
@@ -136,8 +161,12 @@ int greylist(uschar **yield, int argc, uschar *argv[])
 		options(argc, argv, &req);
 		if (c.st == NULL && (c.st = gl_store_open(cfg, &err)) != NULL)
 			gl_ctx_init(&c.ctx, cfg, c.st);
-		if (c.st == NULL ||
-		    gl_decide(&c.ctx, &req, time(NULL), 0, &res, &err) < 0) {
+		if (c.st == NULL) {
+			gl_error_result(cfg, &res);
+			log_write(0, LOG_MAIN, "greylist: %s; run 'greylist-admin "
+				  "-c %s check'", err.msg, cfg->path);
+		} else if (gl_decide(&c.ctx, &req, time(NULL), 0, &res,
+				     &err) < 0) {
 			gl_error_result(cfg, &res);
 			log_main(err.msg);
 		}
@@ -146,5 +175,18 @@ int greylist(uschar **yield, int argc, uschar *argv[])
 	if (cfg != &fallback)
 		log_decision(cfg, &req, &res, out);
 	*yield = string_copy((uschar *)out);
+	return OK;
+}
+
+/*
+ * ${dlfunc{GREYLIST_SO}{greylist_version}} yields "exim-greylist VERSION":
+ * greylist-admin check calls it through Exim to see that the module
+ * Exim names loads in Exim and which release it is. Reads nothing.
+ */
+__attribute__((visibility("default")))
+int greylist_version(uschar **yield, int argc, uschar *argv[])
+{
+	(void)argc, (void)argv;
+	*yield = string_copy((uschar *)"exim-greylist " GL_VERSION);
 	return OK;
 }

@@ -21,6 +21,16 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# The clone may lie where Exim's user cannot enter (a clone in /root, or
+# under any mode-0700 directory): what that user loads, reads or runs
+# is copied into $T (0755) and used from there.
+mkdir -p "$T/bin"
+if [ -f "$GL_SO" ]; then cp "$GL_SO" "$T/bin/greylist.so"; GL_SO=$T/bin/greylist.so; fi
+if [ -f "$GL_ADMIN" ]; then cp "$GL_ADMIN" "$T/bin/greylist-admin"; GL_ADMIN=$T/bin/greylist-admin; fi
+SNIPPETS=$T/bin/snippets
+cp -R "$TOP/exim-conf-snippets" "$SNIPPETS"
+chmod -R a+rX "$T/bin"
+
 ok() { echo "ok - $*"; }
 nok() { echo "not ok - $*"; }
 # check DESCRIPTION COMMAND...: ok when the command succeeds.
@@ -101,7 +111,7 @@ domainlist local_domains = test.example
 hostlist relay_from_hosts = 10.9.9.0/24
 acl_smtp_rcpt = acl_check_rcpt
 
-$(exim_conf_tail "$TOP/exim-conf-snippets/rcpt-acl.conf" "$T/mail/inbox" "")
+$(exim_conf_tail "$SNIPPETS/rcpt-acl.conf" "$T/mail/inbox" "")
 
 begin authenticators
 plain:

@@ -24,7 +24,7 @@ start_receiver() {
 	R=$T/${RNAME:-r}
 	mkdir -p "$R/spool" "$R/log" "$R/mail" "$R/db"
 	cp "$GL_SO" "$R/greylist.so"
-	cp "$TOP/exim-conf-snippets/rcpt-acl.conf" "$R/rcpt-acl.conf"
+	cp "$SNIPPETS/rcpt-acl.conf" "$R/rcpt-acl.conf"
 	chmod 0755 "$R"
 	chmod 0644 "$R/greylist.so" "$R/rcpt-acl.conf"
 	chown -R "$EXIM_USER:$EXIM_USER" "$R/spool" "$R/log" "$R/mail" "$R/db"

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,28 +20,36 @@
 #include <unistd.h>
 
 #include "../module/core/decide.h"
+#include "admin.h"
 
 static const char *progname = "greylist-admin";
 
+static const char usage_text[] =
+	"usage: %s [-c FILE] COMMAND [ARGS]\n"
+	"       %s --help | --version\n"
+	"FILE is the module's configuration (default " GL_DEFAULT_CONFIG ").\n"
+	"commands:\n"
+	"  check [--json] [--user NAME] [--exim PATH] [--exim-config FILE] [--no-exim]\n"
+	"  list [--json] [--state S] [--client C] [--sender S] [--recipient R]\n"
+	"  explain IP SENDER RECIPIENT [host=NAME] [spf=RESULT] [helo=NAME]\n"
+	"  stats [--json] [--by-domain]\n"
+	"  purge [-v]\n"
+	"  delete CLIENT SENDER RECIPIENT\n"
+	"  whitelist add ENTRY [--comment TEXT] [--owner NAME] [--expires WHEN]\n"
+	"  whitelist del ENTRY\n"
+	"  whitelist list [--json]\n"
+	"  clients [--json]\n"
+	"  export > FILE\n"
+	"  import < FILE\n"
+	"  recover\n"
+	"  snapshot\n"
+	"Run as root, it acts as the owner of the database's directory (the\n"
+	"Exim user), so the files it creates stay usable by the module.\n"
+	"See greylist-admin(8).\n";
+
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: %s [-c FILE] COMMAND [ARGS]\n"
-		"commands:\n"
-		"  list [--json] [--state S] [--client C] [--sender S] [--recipient R]\n"
-		"  explain IP SENDER RECIPIENT [host=NAME] [spf=RESULT] [helo=NAME]\n"
-		"  stats [--json] [--by-domain]\n"
-		"  purge [-v]\n"
-		"  delete CLIENT SENDER RECIPIENT\n"
-		"  whitelist add ENTRY [--comment TEXT] [--owner NAME] [--expires WHEN]\n"
-		"  whitelist del ENTRY\n"
-		"  whitelist list [--json]\n"
-		"  clients [--json]\n"
-		"  export > FILE\n"
-		"  import < FILE\n"
-		"  recover\n"
-		"  snapshot\n",
-		progname);
+	fprintf(stderr, usage_text, progname, progname);
 	exit(2);
 }
 
@@ -64,6 +73,28 @@ static const char *fmt_time(gl_time t, char *buf, size_t sz)
 		return "-";
 	strftime(buf, sz, "%Y-%m-%d %H:%M:%S", &tm);
 	return buf;
+}
+
+/*
+ * A table's header is printed with its first row, or at the end of a
+ * command that succeeded without a row: never before an error.
+ */
+static char table_header[256];
+
+static void set_header(const char *fmt, ...) GL_PRINTF(1, 2);
+static void set_header(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(table_header, sizeof table_header, fmt, ap);
+	va_end(ap);
+}
+
+static void header_out(void)
+{
+	fputs(table_header, stdout);
+	table_header[0] = '\0';
 }
 
 /* Prints o as one compact JSON line and frees it; dies on NULL. */
@@ -122,6 +153,7 @@ typedef struct list_opts {
 	const char *state, *client, *sender, *rcpt;
 	CIDR net;
 	int have_net;
+	char subnet[GL_CLIENT_MAX + 1]; /* --client ADDRESS: its subnet */
 	unsigned shown;
 } list_opts;
 
@@ -131,6 +163,8 @@ static int client_matches(list_opts *o, const char *client)
 
 	if (o->client == NULL)
 		return 1;
+	if (o->subnet[0])
+		return strcmp(client, o->subnet) == 0;
 	if (o->have_net && gl_net_parse(client, &c, NULL) == 0)
 		return o->net.proto == c.proto && gl_net_contains(&o->net, &c);
 	return strstr(client, o->client) != NULL;
@@ -170,6 +204,7 @@ static int list_one(void *arg, const gl_triplet *t, const gl_record *r,
 		if (r->state == GL_PASSED)
 			snprintf(d, sizeof d, "%llds",
 				 (long long)(r->passed_at - r->first_seen));
+		header_out();
 		printf("%-20s %-7s %-19s %-19s %5u %8s  %s -> %s\n", t->client,
 		       gl_state_name(r->state), fmt_time(r->first_seen, f, sizeof f),
 		       fmt_time(r->last_seen, l, sizeof l), r->attempts, d,
@@ -178,7 +213,8 @@ static int list_one(void *arg, const gl_triplet *t, const gl_record *r,
 	return 0;
 }
 
-static int cmd_list(gl_store *st, int argc, char **argv)
+static int cmd_list(const gl_config *cfg, gl_store *st, int argc,
+		    char **argv)
 {
 	static const struct option lo[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -209,12 +245,22 @@ static int cmd_list(gl_store *st, int argc, char **argv)
 		usage();
 	if (o.state && strcmp(o.state, "pending") && strcmp(o.state, "passed"))
 		die("--state wants pending or passed");
-	if (o.client && gl_net_parse(o.client, &o.net, NULL) == 0)
+	/* An address stands for the subnet it is keyed on (as for
+	 * delete); a block for the subnets inside it; other text for a
+	 * pool name, or part of one. */
+	if (o.client && gl_ip_parse(o.client, &o.net, NULL) == 0) {
+		gl_err err;
+
+		if (gl_ip_subnet(&o.net, cfg->ipv4_prefix, cfg->ipv6_prefix,
+				 o.subnet, sizeof o.subnet, &err) < 0)
+			die(err.msg);
+	} else if (o.client && gl_net_parse(o.client, &o.net, NULL) == 0) {
 		o.have_net = 1;
+	}
 	if (!o.json)
-		printf("%-20s %-7s %-19s %-19s %5s %8s  %s\n", "CLIENT",
-		       "STATE", "FIRST SEEN (UTC)", "LAST SEEN (UTC)",
-		       "TRIES", "DELAY", "SENDER -> RECIPIENT");
+		set_header("%-20s %-7s %-19s %-19s %5s %8s  %s\n", "CLIENT",
+			   "STATE", "FIRST SEEN (UTC)", "LAST SEEN (UTC)",
+			   "TRIES", "DELAY", "SENDER -> RECIPIENT");
 	v.fn = list_one;
 	v.arg = &o;
 	bad = each_triplet(st, &v);
@@ -223,6 +269,7 @@ static int cmd_list(gl_store *st, int argc, char **argv)
 			"'recover')\n", progname, bad);
 		return 1;
 	}
+	header_out();
 	return 0;
 }
 
@@ -538,7 +585,7 @@ static int purge_dbwl(void *arg, const char *cur, char *out)
 
 	if (gl_whitelist_parse_text(&wl, cur, strlen(cur),
 				    p->cfg->sender_normalize, "database",
-				    &err) < 0)
+				    NULL, &err) < 0)
 		die(err.msg);
 	for (e = wl ? wl->head : NULL; e != NULL; e = e->next) {
 		if (e->expires != 0 && p->now > e->expires) {
@@ -856,16 +903,20 @@ static unsigned count_entries(const gl_whitelist *wl)
 static gl_whitelist *load_dbwl(const gl_config *cfg, gl_store *st)
 {
 	gl_whitelist *wl = NULL;
+	gl_notes bad = { 0 };
 	char *text;
-	size_t len;
+	size_t len, i;
 	uint64_t gen;
 	gl_err err;
 
 	if (gl_dbwl_read(st, &text, &len, &gen, &err) < 0)
 		die(err.msg);
 	if (gl_whitelist_parse_text(&wl, text, len, cfg->sender_normalize,
-				    "database", &err) < 0)
+				    "database", &bad, &err) < 0)
 		die(err.msg);
+	for (i = 0; i < bad.n; i++)
+		fprintf(stderr, "%s: warning: %s\n", progname, bad.msg[i]);
+	gl_notes_free(&bad);
 	free(text);
 	return wl;
 }
@@ -999,6 +1050,7 @@ static void print_wl_entry(const gl_wl_entry *e, gl_time now, int json)
 		emit(o, "a record");
 		return;
 	}
+	header_out();
 	printf("%-32s %-12s %-19s%s %-28s %s\n", e->entry,
 	       *e->owner ? e->owner : "-",
 	       e->expires ? fmt_time(e->expires, exp, sizeof exp) : "never",
@@ -1045,13 +1097,15 @@ static int cmd_whitelist(const gl_config *cfg, gl_store *st, int argc,
 		if (optind != argc)
 			usage();
 		if (!json)
-			printf("%-32s %-12s %-20s %-28s %s\n", "ENTRY", "OWNER",
-			       "EXPIRES (UTC)", "ORIGIN", "COMMENT");
+			set_header("%-32s %-12s %-20s %-28s %s\n", "ENTRY",
+				   "OWNER", "EXPIRES (UTC)", "ORIGIN",
+				   "COMMENT");
 		for (x = cfg->whitelist ? cfg->whitelist->head : NULL; x; x = x->next)
 			print_wl_entry(x, now, json);
 		for (x = dbwl ? dbwl->head : NULL; x; x = x->next)
 			print_wl_entry(x, now, json);
 		gl_whitelist_free(dbwl);
+		header_out();
 		return 0;
 	}
 	if (optind != argc - 1)
@@ -1090,11 +1144,21 @@ static int cmd_whitelist(const gl_config *cfg, gl_store *st, int argc,
 	}
 	if (gl_wl_format(e, line, sizeof line) < 0)
 		die("entry too long");
+	if (e->expires != 0 && e->expires <= now)
+		fprintf(stderr, "%s: warning: %s expired at %s UTC: it will "
+			"never match ('purge' removes it)\n", progname,
+			e->entry, fmt_time(e->expires, p, sizeof p));
 	{
 		wl_add a = { line, argv[optind], 0 };
+		char exp[32];
 
 		dbwl_update(st, add_fn, &a);
-		printf("%s %s\n", a.replaced ? "updated" : "added", line);
+		printf("%s %s (owner %s, expires %s%s)%s%s\n",
+		       a.replaced ? "updated" : "added", e->entry,
+		       *e->owner ? e->owner : "-",
+		       e->expires ? fmt_time(e->expires, exp, sizeof exp) :
+		       "never", e->expires ? " UTC" : "",
+		       *e->comment ? " # " : "", e->comment);
 	}
 	gl_wl_entry_free(e);
 	return 0;
@@ -1128,6 +1192,7 @@ static int clients_one(void *arg, const void *key, size_t klen,
 
 		emit(o, "a record");
 	} else {
+		header_out();
 		printf("%-40s %6u %-19s %-19s %s\n", client, c.count,
 		       fmt_time(c.first_pass, a, sizeof a),
 		       fmt_time(c.last_pass, b, sizeof b), is_auto ? "yes" : "no");
@@ -1145,10 +1210,11 @@ static int cmd_clients(const gl_config *cfg, gl_store *st, int argc,
 	if (argc > 2 || (argc == 2 && !json))
 		usage();
 	if (!json)
-		printf("%-40s %6s %-19s %-19s %s\n", "CLIENT", "PASSED",
-		       "FIRST PASS (UTC)", "LAST PASS (UTC)", "AUTO");
+		set_header("%-40s %6s %-19s %-19s %s\n", "CLIENT", "PASSED",
+			   "FIRST PASS (UTC)", "LAST PASS (UTC)", "AUTO");
 	if (gl_store_scan(st, clients_one, arg, &err) < 0)
 		die(err.msg);
+	header_out();
 	return 0;
 }
 
@@ -1190,11 +1256,13 @@ static int export_one(void *arg, const void *key, size_t klen,
 	return 0;
 }
 
-static int cmd_export(const gl_config *cfg, gl_store *st, int argc)
+static int cmd_export(const gl_config *cfg, gl_store *st, int argc,
+		      char **argv)
 {
 	gl_whitelist *dbwl;
 	const gl_wl_entry *e;
 	gl_err err;
+	(void)argv;
 
 	if (argc != 1)
 		usage();
@@ -1236,6 +1304,7 @@ typedef struct import_ctx {
 	pairs ps;
 	char *wl;       /* whitelist lines to merge */
 	size_t wllen;
+	size_t nwl;     /* how many */
 } import_ctx;
 
 /* Turns one JSON line into a pair or a whitelist line; NULL or why. */
@@ -1335,6 +1404,7 @@ static const char *import_line(const gl_config *cfg, import_ctx *ic,
 		ic->wllen += (size_t)n;
 		ic->wl[ic->wllen++] = '\n';
 		ic->wl[ic->wllen] = '\0';
+		ic->nwl++;
 		return NULL;
 	}
 	return "unknown \"type\"";
@@ -1368,12 +1438,14 @@ static int merge_fn(void *arg, const char *cur, char *out)
 	return 0;
 }
 
-static int cmd_import(const gl_config *cfg, gl_store *st, int argc)
+static int cmd_import(const gl_config *cfg, gl_store *st, int argc,
+		      char **argv)
 {
 	import_ctx ic;
 	char *line = NULL;
 	size_t cap = 0, lineno = 0, done;
 	ssize_t n;
+	(void)argv;
 
 	if (argc != 1)
 		usage();
@@ -1406,8 +1478,8 @@ static int cmd_import(const gl_config *cfg, gl_store *st, int argc)
 	done = write_pairs(cfg, st, &ic.ps, 1);
 	if (ic.wl != NULL)
 		dbwl_update(st, merge_fn, ic.wl);
-	printf("imported %zu records and %s whitelist entries\n", done,
-	       ic.wl ? "the" : "no");
+	printf("imported %zu records and %zu whitelist entries\n", done,
+	       ic.nwl);
 	if (done < ic.ps.n)
 		die("some records changed while importing and were not written");
 	pairs_free(&ic.ps);
@@ -1423,10 +1495,12 @@ static int recover_valid(void *arg, const void *k, size_t kl, const void *v,
 	return gl_pair_valid(arg, k, kl, v, vl);
 }
 
-static int cmd_recover(const gl_config *cfg, int argc)
+static int cmd_recover(const gl_config *cfg, gl_store *st, int argc,
+		       char **argv)
 {
 	gl_recover_report rep;
 	gl_err err;
+	(void)st, (void)argv;
 
 	if (argc != 1)
 		usage();
@@ -1447,9 +1521,11 @@ static int cmd_recover(const gl_config *cfg, int argc)
 
 /* ---- snapshot ---- */
 
-static int cmd_snapshot(const gl_config *cfg, int argc)
+static int cmd_snapshot(const gl_config *cfg, gl_store *st, int argc,
+			char **argv)
 {
 	gl_err err;
+	(void)st, (void)argv;
 
 	if (argc != 1)
 		usage();
@@ -1462,17 +1538,49 @@ static int cmd_snapshot(const gl_config *cfg, int argc)
 	return 0;
 }
 
+static const struct command {
+	const char *name;
+	int (*run)(const gl_config *cfg, gl_store *st, int argc, char **argv);
+	int store; /* opens the store first */
+} commands[] = {
+	{ "list", cmd_list, 1 },
+	{ "explain", cmd_explain, 1 },
+	{ "purge", cmd_purge, 1 },
+	{ "stats", cmd_stats, 1 },
+	{ "whitelist", cmd_whitelist, 1 },
+	{ "clients", cmd_clients, 1 },
+	{ "export", cmd_export, 1 },
+	{ "import", cmd_import, 1 },
+	{ "delete", cmd_delete, 1 },
+	{ "recover", cmd_recover, 0 },
+	{ "snapshot", cmd_snapshot, 0 },
+};
+
 int main(int argc, char **argv)
 {
+	static const struct option lo[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 	const char *conf = GL_DEFAULT_CONFIG;
+	const struct command *cmd = NULL;
 	gl_config cfg;
-	gl_store *st;
+	gl_store *st = NULL;
 	gl_err err;
+	char p[64];
+	size_t i;
 	int ch, rc;
 
-	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:h", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'c': conf = optarg; break;
+		case 'h':
+			printf(usage_text, progname, progname);
+			return 0;
+		case 'V':
+			printf("%s %s\n", progname, GL_VERSION);
+			return 0;
 		default: usage();
 		}
 	}
@@ -1480,35 +1588,28 @@ int main(int argc, char **argv)
 	argv += optind;
 	if (argc < 1)
 		usage();
-	if (gl_config_load(conf, &cfg, &err) < 0)
+	if (!strcmp(argv[0], "check"))
+		return cmd_check(conf, argc, argv);
+	for (i = 0; i < sizeof commands / sizeof *commands; i++)
+		if (!strcmp(argv[0], commands[i].name))
+			cmd = &commands[i];
+	if (cmd == NULL) {
+		fprintf(stderr, "%s: unknown command '%s' (see %s --help)\n",
+			progname, gl_printable(p, sizeof p, argv[0]), progname);
+		return 2;
+	}
+	if (gl_config_load(conf, &cfg, &err) < 0) {
+		fprintf(stderr, "%s: %s (run '%s -c %s check' for every "
+			"problem)\n", progname, err.msg, progname, conf);
+		return 1;
+	}
+	for (i = 0; i < cfg.warnings.n; i++)
+		fprintf(stderr, "%s: warning: %s\n", progname,
+			cfg.warnings.msg[i]);
+	admin_act_as_db_owner(&cfg, progname);
+	if (cmd->store && (st = gl_store_open(&cfg, &err)) == NULL)
 		die(err.msg);
-	st = gl_store_open(&cfg, &err);
-	if (st == NULL)
-		die(err.msg);
-	if (!strcmp(argv[0], "list"))
-		rc = cmd_list(st, argc, argv);
-	else if (!strcmp(argv[0], "explain"))
-		rc = cmd_explain(&cfg, st, argc, argv);
-	else if (!strcmp(argv[0], "purge"))
-		rc = cmd_purge(&cfg, st, argc, argv);
-	else if (!strcmp(argv[0], "stats"))
-		rc = cmd_stats(&cfg, st, argc, argv);
-	else if (!strcmp(argv[0], "whitelist"))
-		rc = cmd_whitelist(&cfg, st, argc, argv);
-	else if (!strcmp(argv[0], "clients"))
-		rc = cmd_clients(&cfg, st, argc, argv);
-	else if (!strcmp(argv[0], "export"))
-		rc = cmd_export(&cfg, st, argc);
-	else if (!strcmp(argv[0], "import"))
-		rc = cmd_import(&cfg, st, argc);
-	else if (!strcmp(argv[0], "recover"))
-		rc = cmd_recover(&cfg, argc);
-	else if (!strcmp(argv[0], "snapshot"))
-		rc = cmd_snapshot(&cfg, argc);
-	else if (!strcmp(argv[0], "delete"))
-		rc = cmd_delete(&cfg, st, argc, argv);
-	else
-		usage();
+	rc = cmd->run(&cfg, st, argc, argv);
 	gl_store_close(st);
 	gl_config_free(&cfg);
 	return rc;

@@ -39,6 +39,8 @@ void gl_config_free(gl_config *cfg)
 {
 	gl_whitelist_free(cfg->whitelist);
 	cfg->whitelist = NULL;
+	gl_notes_free(&cfg->errors);
+	gl_notes_free(&cfg->warnings);
 }
 
 int gl_parse_duration(const char *s, int allow_ms, int64_t *ms_r)
@@ -290,21 +292,32 @@ static char *trim(char *s)
 	return s;
 }
 
-static int parse_file(FILE *fp, gl_config *cfg, gl_err *err)
+/* Adds one error to cfg->errors; each names the file and the line. */
+#define BAD(...) gl_note(&cfg->errors, __VA_ARGS__)
+
+/* Reads every line, noting each error and going on to the next line. */
+static void parse_file(FILE *fp, gl_config *cfg)
 {
 	char line[LINE_MAX_LEN + 2], pk[64], pv[128];
 	const char *why;
 	unsigned lineno = 0;
+	int c;
 
 	while (fgets(line, sizeof line, fp) != NULL) {
 		char *s, *eq, *k, *v, *hash;
 
 		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(fp))
-			return gl_fail(err, "%s:%u: line longer than %d bytes",
-				       cfg->path, lineno, LINE_MAX_LEN);
-		if (memchr(line, '\0', strlen(line) + 1) != line + strlen(line))
-			return gl_fail(err, "%s:%u: NUL byte", cfg->path, lineno);
+		if (strchr(line, '\n') == NULL && !feof(fp)) {
+			BAD("%s:%u: line longer than %d bytes", cfg->path,
+			    lineno, LINE_MAX_LEN);
+			while ((c = getc(fp)) != EOF && c != '\n')
+				;
+			continue;
+		}
+		if (memchr(line, '\0', strlen(line) + 1) != line + strlen(line)) {
+			BAD("%s:%u: NUL byte", cfg->path, lineno);
+			continue;
+		}
 		s = trim(line);
 		if (*s == '\0' || *s == '#')
 			continue;
@@ -315,38 +328,38 @@ static int parse_file(FILE *fp, gl_config *cfg, gl_err *err)
 				break;
 			}
 		eq = strchr(s, '=');
-		if (eq == NULL)
-			return gl_fail(err, "%s:%u: '%s': not a \"key = value\" line",
-				       cfg->path, lineno,
-				       gl_printable(pk, sizeof pk, s));
+		if (eq == NULL) {
+			BAD("%s:%u: '%s': not a \"key = value\" line",
+			    cfg->path, lineno, gl_printable(pk, sizeof pk, s));
+			continue;
+		}
 		*eq = '\0';
 		k = trim(s);
 		v = trim(eq + 1);
 		if (*k == '\0')
-			return gl_fail(err, "%s:%u: a line with no key before '='",
-				       cfg->path, lineno);
-		if (*v == '\0')
-			return gl_fail(err, "%s:%u: key '%s': empty value",
-				       cfg->path, lineno,
-				       gl_printable(pk, sizeof pk, k));
-		if (apply(cfg, k, v, &why) == 0)
+			BAD("%s:%u: a line with no key before '='", cfg->path,
+			    lineno);
+		else if (*v == '\0')
+			BAD("%s:%u: key '%s': empty value", cfg->path, lineno,
+			    gl_printable(pk, sizeof pk, k));
+		else if (apply(cfg, k, v, &why) == 0)
 			continue;
-		if (!strcmp(why, "unknown key"))
-			return gl_fail(err, "%s:%u: unknown key '%s'", cfg->path,
-				       lineno, gl_printable(pk, sizeof pk, k));
-		return gl_fail(err, "%s:%u: key '%s': bad value '%s': %s",
-			       cfg->path, lineno, gl_printable(pk, sizeof pk, k),
-			       gl_printable(pv, sizeof pv, v), why);
+		else if (!strcmp(why, "unknown key"))
+			BAD("%s:%u: unknown key '%s'", cfg->path, lineno,
+			    gl_printable(pk, sizeof pk, k));
+		else
+			BAD("%s:%u: key '%s': bad value '%s': %s", cfg->path,
+			    lineno, gl_printable(pk, sizeof pk, k),
+			    gl_printable(pv, sizeof pv, v), why);
 	}
 	if (ferror(fp))
-		return gl_fail(err, "%s: read error", cfg->path);
-	return 0;
+		BAD("%s: read error after line %u", cfg->path, lineno);
 }
 
 int gl_config_load(const char *path, gl_config *cfg, gl_err *err)
 {
 	FILE *fp;
-	int rc, i;
+	int i;
 
 	gl_config_defaults(cfg);
 	if (gl_copy(cfg->path, sizeof cfg->path, path) < 0)
@@ -355,18 +368,19 @@ int gl_config_load(const char *path, gl_config *cfg, gl_err *err)
 	if (fp == NULL)
 		return gl_fail(err, "%s: cannot open configuration: %s", path,
 			       strerror(errno));
-	rc = parse_file(fp, cfg, err);
+	parse_file(fp, cfg);
 	fclose(fp);
-	if (rc == 0 && cfg->retry_window < cfg->delay)
-		rc = gl_fail(err, "%s: key 'retry_window': shorter than 'delay', "
-			     "so no retry could ever pass", path);
-	for (i = 0; rc == 0 && i < cfg->nwhitelist_files; i++)
-		rc = gl_whitelist_load_file(&cfg->whitelist,
-					    cfg->whitelist_files[i],
-					    cfg->sender_normalize, err);
-	if (rc < 0) {
-		gl_config_free(cfg);
-		return -1;
-	}
+	if (cfg->retry_window < cfg->delay)
+		BAD("%s: key 'retry_window': shorter than 'delay', so no "
+		    "retry could ever pass", path);
+	for (i = 0; i < cfg->nwhitelist_files; i++)
+		if (gl_whitelist_load_file(&cfg->whitelist,
+					   cfg->whitelist_files[i],
+					   cfg->sender_normalize,
+					   &cfg->warnings, err) < 0)
+			return -1;
+	if (cfg->errors.n > 0 || cfg->errors.dropped > 0)
+		return gl_fail(err, "%s", cfg->errors.n > 0 ? cfg->errors.msg[0]
+			       : "out of memory");
 	return 0;
 }

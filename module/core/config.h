@@ -3,10 +3,15 @@
  *
  * gl_config_load() reads "key = value" lines ('#' comments, blank lines
  * ignored), fills every key with its default first, checks each value and
- * loads the whitelist files the configuration names. On any error it
- * returns -1 with err naming the file, the line and the key; cfg is then
- * left empty (safe to gl_config_free()). The caller owns cfg and frees it
- * with gl_config_free().
+ * loads the whitelist files the configuration names. It reads on past an
+ * error: cfg->errors gets one message for each (file, line and key), and
+ * the call then returns -1 with the first of them in err. A whitelist
+ * line or file that cannot be used is not an error: it is skipped and
+ * noted in cfg->warnings (see gl_whitelist_load_file()), and the rest of
+ * the whitelists stay in force. Whatever the result, cfg holds the
+ * defaults, what was parsed, the notes and the whitelist: the caller owns
+ * it and frees it with gl_config_free() (also after -1). -1 with an empty
+ * cfg->errors means the file could not be read at all (err says why).
  *
  * gl_parse_duration() is shared with the whitelist and the admin tool.
  */
@@ -52,9 +57,12 @@ typedef struct gl_config {
 	int lmdb_sync;                  /* sync every LMDB commit */
 	char lmdb_snapshot[PATH_MAX];   /* "" when none */
 	struct gl_whitelist *whitelist; /* entries of the whitelist files */
+	gl_notes errors;                /* what made gl_config_load() fail */
+	gl_notes warnings;              /* whitelist lines and files skipped */
 } gl_config;
 
-/* Sets every key to its default; no whitelist. */
+/* Sets every key to its default; no whitelist, no notes. Overwrites cfg
+ * without freeing what it held. */
 void gl_config_defaults(gl_config *cfg);
 
 int gl_config_load(const char *path, gl_config *cfg, gl_err *err) GL_WUR;

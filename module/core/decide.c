@@ -122,8 +122,10 @@ static int load_dbwl(gl_ctx *ctx, uint64_t gen, gl_err *err)
 	}
 	if (gl_dbwl_read(ctx->st, &text, &len, &g, err) < 0)
 		return -1;
+	/* Entries the admin tool wrote; one that no longer parses is
+	 * skipped (greylist-admin whitelist list names it). */
 	if (gl_whitelist_parse_text(&wl, text, len, ctx->cfg->sender_normalize,
-				    "database", err) < 0) {
+				    "database", NULL, err) < 0) {
 		free(text);
 		gl_whitelist_free(wl);
 		return -1;
@@ -307,6 +309,7 @@ int gl_pair_valid(const gl_config *cfg, const void *key, size_t klen,
 	gl_record r;
 	gl_client_record c;
 	gl_whitelist *wl = NULL;
+	gl_notes bad = { 0 };
 	int ok;
 
 	if (klen == 0)
@@ -325,8 +328,10 @@ int gl_pair_valid(const gl_config *cfg, const void *key, size_t klen,
 		ok = klen == 1 && vlen <= GL_DBWL_MAX &&
 		     gl_whitelist_parse_text(&wl, val, vlen,
 					     cfg->sender_normalize, "database",
-					     NULL) == 0;
+					     &bad, NULL) == 0 &&
+		     bad.n == 0 && bad.dropped == 0;
 		gl_whitelist_free(wl);
+		gl_notes_free(&bad);
 		return ok;
 	}
 	return 0;

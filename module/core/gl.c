@@ -1,9 +1,10 @@
-/* gl.c - error, copy and printable helpers and the cached process id. */
+/* gl.c - error, note, copy and printable helpers and the cached process id. */
 #include "gl.h"
 
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,6 +18,44 @@ int gl_fail(gl_err *err, const char *fmt, ...)
 		va_end(ap);
 	}
 	return -1;
+}
+
+void gl_note(gl_notes *nt, const char *fmt, ...)
+{
+	char buf[GL_ERR_MAX], **grown;
+	va_list ap;
+
+	if (nt == NULL)
+		return;
+	if (nt->n >= GL_NOTES_MAX) {
+		nt->dropped++;
+		return;
+	}
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	grown = realloc(nt->msg, (nt->n + 1) * sizeof *nt->msg);
+	if (grown == NULL) {
+		nt->dropped++;
+		return;
+	}
+	nt->msg = grown;
+	if ((nt->msg[nt->n] = strdup(buf)) == NULL)
+		nt->dropped++;
+	else
+		nt->n++;
+}
+
+void gl_notes_free(gl_notes *nt)
+{
+	size_t i;
+
+	for (i = 0; i < nt->n; i++)
+		free(nt->msg[i]);
+	free(nt->msg);
+	nt->msg = NULL;
+	nt->n = 0;
+	nt->dropped = 0;
 }
 
 const char *gl_printable(char *dst, size_t dstsz, const char *src)

@@ -34,6 +34,26 @@ typedef struct gl_err {
 	char msg[GL_ERR_MAX];
 } gl_err;
 
+/*
+ * Problems with input that was skipped rather than refused (a bad
+ * whitelist line, a whitelist file that cannot be read): each is one
+ * message naming the file and line. At most GL_NOTES_MAX are kept; the
+ * rest are only counted in dropped. The list owns its messages;
+ * gl_notes_free() frees them and leaves an empty list.
+ */
+#define GL_NOTES_MAX 100
+
+typedef struct gl_notes {
+	char **msg;
+	size_t n;
+	size_t dropped;   /* past GL_NOTES_MAX, or out of memory */
+} gl_notes;
+
+/* Adds one message to nt (NULL: does nothing). Never fails: a message
+ * that cannot be kept is counted in dropped. */
+void gl_note(gl_notes *nt, const char *fmt, ...) GL_PRINTF(2, 3);
+void gl_notes_free(gl_notes *nt);
+
 /* Sets err (when not NULL) and returns -1, so "return gl_fail(...)". */
 int gl_fail(gl_err *err, const char *fmt, ...) GL_PRINTF(2, 3);
 

@@ -119,6 +119,14 @@ gl_store *gl_store_lmdb_open(const gl_config *cfg, gl_err *err);
 /* Writes a consistent, synced copy of the LMDB file to lmdb_snapshot. */
 int gl_lmdb_snapshot(const gl_config *cfg, gl_err *err) GL_WUR;
 
+/*
+ * How much of the LMDB file is in use: *used_r bytes (up to the last
+ * page written) of *size_r (lmdb_mapsize). Opens the file read-only;
+ * outputs are untouched on error.
+ */
+int gl_lmdb_usage(const gl_config *cfg, uint64_t *used_r, uint64_t *size_r,
+		  gl_err *err) GL_WUR;
+
 /* The Redis backend (redis, redis_prefix, redis_timeout, ...). */
 gl_store *gl_store_redis_open(const gl_config *cfg, gl_err *err);
 

@@ -461,3 +461,28 @@ int gl_lmdb_snapshot(const gl_config *cfg, gl_err *err)
 	l_close(st);
 	return 0;
 }
+
+int gl_lmdb_usage(const gl_config *cfg, uint64_t *used_r, uint64_t *size_r,
+		  gl_err *err)
+{
+	MDB_env *env;
+	MDB_envinfo info;
+	MDB_stat ms;
+	int rc;
+
+	if ((rc = mdb_env_create(&env)) != 0)
+		return gl_fail(err, "%s: %s", cfg->database, mdb_strerror(rc));
+	mdb_env_set_mapsize(env, (size_t)cfg->lmdb_mapsize_mb << 20);
+	rc = mdb_env_open(env, cfg->database, MDB_NOSUBDIR | MDB_RDONLY, 0660);
+	if (rc == 0)
+		rc = mdb_env_info(env, &info);
+	if (rc == 0)
+		rc = mdb_env_stat(env, &ms);
+	mdb_env_close(env);
+	if (rc != 0)
+		return gl_fail(err, "%s: cannot read: %s", cfg->database,
+			       mdb_strerror(rc));
+	*used_r = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+	*size_r = (uint64_t)cfg->lmdb_mapsize_mb << 20;
+	return 0;
+}

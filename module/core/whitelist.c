@@ -27,15 +27,11 @@ void gl_wl_entry_free(gl_wl_entry *e)
 	free(e);
 }
 
-int gl_whitelist_parse_text(gl_whitelist **wlp, const char *text, size_t len,
-			    int sender_normalize, const char *origin,
-			    gl_err *err)
+/* Creates *wlp when NULL and points *tail_r at the end of its list. */
+static int list_tail(gl_whitelist **wlp, int sender_normalize,
+		     gl_wl_entry ***tail_r, gl_err *err)
 {
-	char line[WL_LINE_MAX + 1];
-	gl_wl_entry *e, **tail;
-	const char *p = text, *end = text + len, *nl;
-	unsigned lineno = 0;
-	int blank;
+	gl_wl_entry **tail;
 
 	if (*wlp == NULL) {
 		*wlp = calloc(1, sizeof **wlp);
@@ -45,21 +41,43 @@ int gl_whitelist_parse_text(gl_whitelist **wlp, const char *text, size_t len,
 	}
 	for (tail = &(*wlp)->head; *tail != NULL; tail = &(*tail)->next)
 		;
+	*tail_r = tail;
+	return 0;
+}
+
+int gl_whitelist_parse_text(gl_whitelist **wlp, const char *text, size_t len,
+			    int sender_normalize, const char *origin,
+			    gl_notes *notes, gl_err *err)
+{
+	char line[WL_LINE_MAX + 1];
+	gl_wl_entry *e, **tail = NULL;
+	const char *p = text, *end = text + len, *nl;
+	unsigned lineno = 0;
+	gl_err why;
+	int blank;
+
+	if (list_tail(wlp, sender_normalize, &tail, err) < 0)
+		return -1;
 	for (; p < end; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (nl == NULL)
 			nl = end;
 		lineno++;
-		if ((size_t)(nl - p) > WL_LINE_MAX || memchr(p, '\0', (size_t)(nl - p)))
-			return gl_fail(err, "%s: entry %u: bad line", origin, lineno);
+		if ((size_t)(nl - p) > WL_LINE_MAX ||
+		    memchr(p, '\0', (size_t)(nl - p))) {
+			gl_note(notes, "%s: entry %u: too long or holds a NUL "
+				"byte; skipped", origin, lineno);
+			continue;
+		}
 		memcpy(line, p, (size_t)(nl - p));
 		line[nl - p] = '\0';
-		e = gl_wl_parse(line, sender_normalize, 0, origin, &blank, err);
-		if (e == NULL && !blank)
-			return -1;
+		e = gl_wl_parse(line, sender_normalize, 0, origin, &blank, &why);
 		if (e != NULL) {
 			*tail = e;
 			tail = &e->next;
+		} else if (!blank) {
+			gl_note(notes, "%s: entry %u: %s; skipped", origin,
+				lineno, why.msg);
 		}
 	}
 	return 0;
@@ -252,37 +270,48 @@ bad:
 	return NULL;
 }
 
+/* Reads a whole line into line (sz bytes); 0 at end of file, 1 a line,
+ * 2 a line too long for line (the rest of it is read and dropped). */
+static int read_line(FILE *fp, char *line, size_t sz)
+{
+	int c;
+
+	if (fgets(line, (int)sz, fp) == NULL)
+		return 0;
+	if (strchr(line, '\n') != NULL || feof(fp))
+		return 1;
+	while ((c = getc(fp)) != EOF && c != '\n')
+		;
+	return 2;
+}
+
 int gl_whitelist_load_file(gl_whitelist **wlp, const char *path,
-			   int sender_normalize, gl_err *err)
+			   int sender_normalize, gl_notes *notes, gl_err *err)
 {
 	char line[WL_LINE_MAX + 2], origin[PATH_MAX + 16];
-	gl_wl_entry *e, **tail;
+	gl_wl_entry *e, **tail = NULL;
 	gl_err why;
 	struct stat st;
 	unsigned lineno = 0;
-	int blank, rc = 0;
+	int blank, got;
 	FILE *fp;
 
-	if (*wlp == NULL) {
-		*wlp = calloc(1, sizeof **wlp);
-		if (*wlp == NULL)
-			return gl_fail(err, "out of memory");
-		(*wlp)->sender_normalize = sender_normalize;
-	}
-	for (tail = &(*wlp)->head; *tail != NULL; tail = &(*tail)->next)
-		;
+	if (list_tail(wlp, sender_normalize, &tail, err) < 0)
+		return -1;
 	fp = fopen(path, "re");
-	if (fp == NULL)
-		return gl_fail(err, "%s: cannot open whitelist: %s", path,
-			       strerror(errno));
+	if (fp == NULL) {
+		gl_note(notes, "%s: cannot open whitelist: %s; none of its "
+			"entries is in force", path, strerror(errno));
+		return 0;
+	}
 	if (fstat(fileno(fp), &st) < 0)
 		st.st_mtime = 0;
-	while (rc == 0 && fgets(line, sizeof line, fp) != NULL) {
+	while ((got = read_line(fp, line, sizeof line)) != 0) {
 		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(fp)) {
-			rc = gl_fail(err, "%s:%u: line longer than %d bytes",
-				     path, lineno, WL_LINE_MAX);
-			break;
+		if (got == 2) {
+			gl_note(notes, "%s:%u: line longer than %d bytes; "
+				"skipped", path, lineno, WL_LINE_MAX);
+			continue;
 		}
 		snprintf(origin, sizeof origin, "%s:%u", path, lineno);
 		e = gl_wl_parse(line, sender_normalize, (gl_time)st.st_mtime,
@@ -291,13 +320,15 @@ int gl_whitelist_load_file(gl_whitelist **wlp, const char *path,
 			*tail = e;
 			tail = &e->next;
 		} else if (!blank) {
-			rc = gl_fail(err, "%s:%u: %s", path, lineno, why.msg);
+			gl_note(notes, "%s:%u: %s; line skipped", path, lineno,
+				why.msg);
 		}
 	}
-	if (rc == 0 && ferror(fp))
-		rc = gl_fail(err, "%s: read error", path);
+	if (ferror(fp))
+		gl_note(notes, "%s: read error after line %u; the entries "
+			"after it are not in force", path, lineno);
 	fclose(fp);
-	return rc;
+	return 0;
 }
 
 /* host matches "name" exactly or "*.name" with one or more labels more. */

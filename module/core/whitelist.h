@@ -57,17 +57,25 @@ typedef struct gl_wl_query {
 gl_wl_entry *gl_wl_parse(const char *line, int sender_normalize, gl_time base,
 			 const char *origin, int *blank, gl_err *err);
 
-/* Appends every entry of a file to *wl (created when NULL). */
+/*
+ * Appends every entry of a file to *wl (created when NULL). A bad line
+ * costs that line only: it is skipped and a note naming the file and
+ * line is added to notes (which may be NULL). A file that cannot be
+ * opened adds one note and no entry. Returns -1 with err only when out
+ * of memory; *wl then holds the entries appended so far.
+ */
 int gl_whitelist_load_file(gl_whitelist **wl, const char *path,
-			   int sender_normalize, gl_err *err) GL_WUR;
+			   int sender_normalize, gl_notes *notes,
+			   gl_err *err) GL_WUR;
 
 /*
  * Appends the entries of text (len bytes of lines in the file format, as
- * the database keeps them) to *wl, each with the given origin.
+ * the database keeps them) to *wl, each with the given origin. Bad lines
+ * are skipped and noted as by gl_whitelist_load_file().
  */
 int gl_whitelist_parse_text(gl_whitelist **wl, const char *text, size_t len,
 			    int sender_normalize, const char *origin,
-			    gl_err *err) GL_WUR;
+			    gl_notes *notes, gl_err *err) GL_WUR;
 
 /* The first entry that matches q and has not expired at now, or NULL. */
 const gl_wl_entry *gl_whitelist_match(const gl_whitelist *wl,

@@ -33,10 +33,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fclose(fp);
 	if (gl_config_load(path, &cfg, NULL) == 0) {
 		if (cfg.ipv4_prefix > 32 || cfg.ipv6_prefix > 128 ||
-		    cfg.delay < 1 || cfg.retry_window < cfg.delay)
+		    cfg.delay < 1 || cfg.retry_window < cfg.delay ||
+		    cfg.errors.n != 0)
 			__builtin_trap();
-		gl_config_free(&cfg);
 	}
+	gl_config_free(&cfg);
 	if (size < sizeof s) {
 		memcpy(s, data, size);
 		s[size] = '\0';

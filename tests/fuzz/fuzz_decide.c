@@ -36,7 +36,7 @@ static void setup(void)
 	cfg.retry_window = 100;
 	cfg.auto_whitelist_clients = 2;
 	if (gl_whitelist_parse_text(&cfg.whitelist, wl, strlen(wl), 1, "fuzz",
-				    &err) < 0 ||
+				    NULL, &err) < 0 ||
 	    (st = gl_store_open(&cfg, &err)) == NULL)
 		__builtin_trap();
 	gl_ctx_init(&ctx, &cfg, st);

@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CIDR ip;
 
 	if (gl_whitelist_parse_text(&wl, (const char *)data, size, 1, "fuzz",
-				    NULL) == 0 && wl != NULL) {
+				    NULL, NULL) == 0 && wl != NULL) {
 		if (gl_ip_parse("192.0.2.1", &ip, NULL) != 0)
 			__builtin_trap();
 		q.ip = &ip;

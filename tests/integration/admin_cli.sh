@@ -30,6 +30,10 @@ check "list --json has every field" grep -q \
 check "--state pending filters" test "$(A list --json --state pending | wc -l)" -eq 2
 check "--client CIDR filters" test "$(A list --json --client 198.51.100.0/22 | wc -l)" -eq 1
 check "--client substring filters" test "$(A list --json --client 2001: | wc -l)" -eq 1
+check "--client ADDRESS finds the subnet it is keyed on" \
+	test "$(A list --json --client 192.0.2.200 | grep -c '"client":"192.0.2.0/24"')" -eq 1
+check "--client ADDRESS of another subnet finds nothing" test "$(A list --json --client 192.0.3.7 | wc -l)" -eq 0
+check "--client IPv6 ADDRESS finds its /64" test "$(A list --json --client 2001:db8::ff:1 | wc -l)" -eq 1
 check "--sender filters" test "$(A list --json --sender carol | wc -l)" -eq 1
 check "--recipient filters" test "$(A list --json --recipient erin@ | wc -l)" -eq 1
 
@@ -64,8 +68,24 @@ printf 'delay = 5m\nipv4_prefix = 33\n' >"$T/bad.conf"
 "$GL_ADMIN" -c "$T/bad.conf" list >/dev/null 2>"$T/e2"; rc=$?
 check "bad prefix: exit 1, file:line:key on stderr" \
 	sh -c "test $rc -eq 1 && grep -q \"^greylist-admin: $T/bad.conf:2: key 'ipv4_prefix'\" '$T/e2'"
-A frobnicate >/dev/null 2>&1; rc=$?
+A frobnicate >/dev/null 2>"$T/e3"; rc=$?
 check "unknown command: exit 2" test $rc -eq 2
+check "unknown command: named on the first line of stderr" \
+	sh -c "head -1 '$T/e3' | grep -q \"^greylist-admin: unknown command 'frobnicate'\""
+"$GL_ADMIN" --help >"$T/help" 2>"$T/help.err"; rc=$?
+check "--help: usage on stdout, exit 0" \
+	sh -c "test $rc -eq 0 && grep -q '^usage: greylist-admin' '$T/help' && grep -q '^  check ' '$T/help' && ! test -s '$T/help.err'"
+out=$("$GL_ADMIN" --version); rc=$?
+check "--version: '$out'" sh -c "test $rc -eq 0 && echo '$out' | grep -q '^greylist-admin [0-9][0-9.]*\$'"
+# A command that fails prints no table header before its error.
+mkdir -p "$T/bad" && head -c 4096 /dev/urandom >"$T/bad/greylist.gdbm"
+printf 'database = %s\n' "$T/bad/greylist.gdbm" >"$T/badhdr.conf"
+"$GL_ADMIN" -c "$T/badhdr.conf" list >"$T/hdr.out" 2>"$T/hdr.err"; rc=$?
+check "a failing list prints nothing on stdout (exit $rc)" \
+	sh -c "test $rc -eq 1 && ! test -s '$T/hdr.out' && test -s '$T/hdr.err'"
+"$GL_ADMIN" -c "$T/badhdr.conf" clients >"$T/hdr.out" 2>"$T/hdr.err"; rc=$?
+check "a failing clients prints nothing on stdout (exit $rc)" \
+	sh -c "test $rc -eq 1 && ! test -s '$T/hdr.out'"
 check "no sanitizer report from Exim" sanitizer_clean "$T/be.err"
 
 # ---- whitelists with owner and expiry, in files and in the database ----
@@ -76,10 +96,12 @@ check "a file entry exempts postmaster ('$y')" test "$y" = "accept whitelist"
 y=$(dl 203.0.113.50 new@vendor.example bob@test.example)
 check "a new sender is greylisted ('$y')" test "$y" = "defer 2 new"
 out=$(A whitelist add .vendor.example --owner alice --expires 30d --comment "vendor relays, ticket 42")
-check "whitelist add: '$out'" sh -c "echo '$out' | grep -q '^added .vendor.example owner=alice expires=@[0-9]* # vendor relays, ticket 42\$'"
+check "whitelist add: '$out'" sh -c "echo '$out' | grep -q '^added .vendor.example (owner alice, expires 20[0-9][0-9]-[01][0-9]-[0-3][0-9] [0-9:]* UTC) # vendor relays, ticket 42\$'"
 y=$(dl 203.0.113.51 other@mail.vendor.example bob@test.example)
 check "the database entry takes effect at the next RCPT ('$y')" test "$y" = "accept whitelist"
-A whitelist add 198.51.100.0/24 --expires 2020-01-01 >/dev/null
+A whitelist add 198.51.100.0/24 --expires 2020-01-01 >/dev/null 2>"$T/exp.err"
+check "adding an entry that has already expired warns" \
+	grep -q '^greylist-admin: warning: 198.51.100.0/24 expired at 2020-01-01 23:59:59 UTC: it will never match' "$T/exp.err"
 y=$(dl 198.51.100.9 z@expired.example bob@test.example)
 check "an expired entry does not match ('$y')" test "$y" = "defer 2 new"
 A whitelist list >"$T/wl.txt"
@@ -113,7 +135,7 @@ A list --json | sort >"$T/list1"
 A whitelist list --json | sort >"$T/wl1"
 mv "$T/db/greylist.gdbm" "$T/db/old.gdbm"
 out=$(A import <"$T/export.json")
-check "import: '$out'" sh -c "echo '$out' | grep -q '^imported [0-9]* records and the whitelist entries'"
+check "import says how many whitelist entries it took: '$out'" sh -c "echo '$out' | grep -q '^imported [0-9]* records and 1 whitelist entries\$'"
 A list --json | sort >"$T/list2"
 A whitelist list --json | sort >"$T/wl2"
 check "export then import gives the same list --json" cmp -s "$T/list1" "$T/list2"

@@ -226,7 +226,8 @@ sed -i '/^LONGLP = /d' "$T/exim.conf"
 n=0
 for bad in 'frobnicate = 1|unknown key .frobnicate.' 'delay = soon|key .delay.: bad value .soon.' \
 	'ipv4_prefix = 33|key .ipv4_prefix.: bad value .33.' 'ipv6_prefix = 129|key .ipv6_prefix.: bad value .129.' \
-	'on_error = maybe|key .on_error.: bad value .maybe.' "whitelist = $T/nope|$T/nope: cannot open whitelist" \
+	'on_error = maybe|key .on_error.: bad value .maybe.' \
+	'delay = 5 minutes|key .delay.: bad value .5 minutes.' \
 	'delay 5m|.delay 5m.: not a .key = value. line'; do
 	line=${bad%%|*}; want=${bad#*|}
 	n=$((n + 1))
@@ -235,9 +236,35 @@ for bad in 'frobnicate = 1|unknown key .frobnicate.' 'delay = soon|key .delay.: 
 	case $want in /*) where="" ;; *) where="$T/bad$n.conf:2: " ;; esac
 	check "bad configuration '$line': accept error, logged as ${where}..." \
 		sh -c "test '$y' = 'accept error' && grep -q \"greylist: $where$want\" '$T/cfg.err'"
+	check "... and the line says to run greylist-admin check" \
+		grep -q "greylist: $where$want.*run 'greylist-admin -c $T/bad$n.conf check'" "$T/cfg.err"
 	"$GL_ADMIN" -c "$T/bad$n.conf" list >/dev/null 2>"$T/cfg2.err"
 	check "... greylist-admin says the same on stderr" grep -q "^greylist-admin: $where$want" "$T/cfg2.err"
 done
+
+# A bad whitelist line or a missing whitelist file costs those entries
+# only: the good lines stay in force and everything else is greylisted.
+printf '192.0.2.0/24\nnot an entry!\nrcpt:vip@test.example\n' >"$T/badwl"
+printf 'log = all\ndelay = 2s\ndatabase = %s\nwhitelist = %s\nwhitelist = %s\n' \
+	"$T/db/wl.gdbm" "$T/badwl" "$T/nope" >"$T/wl.conf"
+dl() { printf '${dlfunc{GREYLIST_SO}{greylist}{%s}{%s}{%s}{%s}}' "$T/wl.conf" "$1" "$2" "$3"; }
+# Three decisions in one Exim process (-be reads the line from stdin,
+# which has no 256-character limit; it prompts with "> ").
+y=$(echo "$(dl 192.0.2.9 a@x.example r@test.example) $(dl 198.51.100.1 a@x.example vip@test.example) $(dl 198.51.100.1 a@x.example r@test.example)" |
+	exim_run -C "$T/exim.conf" -be 2>"$T/wl.err" | sed -n 's/^> //p' | head -1)
+check "bad whitelist line: the entries before and after it hold, others are greylisted ('$y')" \
+	test "$y" = "accept whitelist accept whitelist defer 2 new"
+check "... the bad line is logged once per process, naming file and line" \
+	test "$(grep -c "greylist: $T/badwl:2: .*line skipped (greylisting goes on; run 'greylist-admin -c $T/wl.conf check')" "$T/wl.err")" -eq 1
+check "... and the missing file too" \
+	test "$(grep -c "greylist: $T/nope: cannot open whitelist" "$T/wl.err")" -eq 1
+"$GL_ADMIN" -c "$T/wl.conf" list >/dev/null 2>"$T/wl2.err"; rc=$?
+check "greylist-admin works and warns about both (exit $rc)" \
+	sh -c "test $rc -eq 0 && grep -q '^greylist-admin: warning: $T/badwl:2: ' '$T/wl2.err' && grep -q '^greylist-admin: warning: $T/nope: ' '$T/wl2.err'"
+"$GL_ADMIN" -c "$T/wl.conf" check --no-exim >"$T/chk.out" 2>&1; rc=$?
+check "greylist-admin check: exit 1 naming both (exit $rc)" \
+	sh -c "test $rc -eq 1 && grep -q '^problem: $T/badwl:2: ' '$T/chk.out' && grep -q '^problem: $T/nope: ' '$T/chk.out'"
+
 y=$(exim_run -C "$T/exim.conf" -be "\${dlfunc{GREYLIST_SO}{greylist}{$T/none.conf}{192.0.2.1}{a@x.example}{r@test.example}}" 2>"$T/cfg.err")
 check "a missing configuration file: the on_error answer ('$y')" test "$y" = "accept error"
 check "... logged with its name" grep -q "greylist: $T/none.conf: cannot open configuration" "$T/cfg.err"

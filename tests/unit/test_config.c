@@ -161,7 +161,10 @@ static void test_errors(void **state)
 		if (strncmp(err.msg, want, strlen(want)) != 0)
 			fail_msg("case %zu: got \"%s\", want prefix \"%s\"", i,
 				 err.msg, want);
+		assert_int_equal(c.errors.n, 1);
+		assert_string_equal(c.errors.msg[0], err.msg);
 		assert_null(c.whitelist);
+		gl_config_free(&c);
 	}
 	(void)state;
 }
@@ -177,15 +180,22 @@ static void test_missing_files(void **state)
 	assert_non_null(strstr(err.msg, path));
 	assert_non_null(strstr(err.msg, "No such file"));
 
+	gl_config_free(&c);
+
+	/* A missing whitelist file costs its entries, not greylisting. */
 	snprintf(text, sizeof text, "whitelist = %s/nope\n", dir);
 	unit_write(dir, "wl.conf", text, path, sizeof path);
-	assert_int_equal(gl_config_load(path, &c, &err), -1);
-	assert_non_null(strstr(err.msg, "/nope: cannot open whitelist"));
+	assert_int_equal(gl_config_load(path, &c, &err), 0);
+	assert_int_equal(c.warnings.n, 1);
+	assert_non_null(strstr(c.warnings.msg[0], "/nope: cannot open whitelist"));
+	gl_config_free(&c);
+	assert_int_equal(c.warnings.n, 0);
 
 	unit_write(dir, "w.conf", "delay = 1h\nretry_window = 30m\n", path,
 		   sizeof path);
 	assert_int_equal(gl_config_load(path, &c, &err), -1);
 	assert_non_null(strstr(err.msg, "retry_window"));
+	gl_config_free(&c);
 	(void)state;
 }
 
@@ -195,14 +205,41 @@ static void test_bad_whitelist_line(void **state)
 	gl_config c;
 	gl_err err;
 
-	unit_write(dir, "badwl", "192.0.2.1\n\n# c\nnot an entry!\n", wl,
-		   sizeof wl);
+	unit_write(dir, "badwl", "192.0.2.1\n\n# c\nnot an entry!\n"
+		   "example.com\n", wl, sizeof wl);
 	snprintf(text, sizeof text, "whitelist = %s\n", wl);
 	unit_write(dir, "c.conf", text, path, sizeof path);
-	assert_int_equal(gl_config_load(path, &c, &err), -1);
+	/* The bad line is skipped and noted; the rest stays in force. */
+	assert_int_equal(gl_config_load(path, &c, &err), 0);
+	assert_int_equal(c.warnings.n, 1);
 	snprintf(text, sizeof text, "%s:4: ", wl);
-	assert_memory_equal(err.msg, text, strlen(text));
-	assert_null(c.whitelist);
+	assert_memory_equal(c.warnings.msg[0], text, strlen(text));
+	assert_non_null(strstr(c.warnings.msg[0], "line skipped"));
+	assert_non_null(c.whitelist);
+	assert_string_equal(c.whitelist->head->entry, "192.0.2.1");
+	assert_string_equal(c.whitelist->head->next->entry, "example.com");
+	assert_null(c.whitelist->head->next->next);
+	gl_config_free(&c);
+	(void)state;
+}
+
+/* Every error of a file is named, not only the first. */
+static void test_every_error(void **state)
+{
+	char path[512];
+	gl_config c;
+	gl_err err;
+
+	unit_write(dir, "many.conf", "delay = 5 minutes\nlog = all\n"
+		   "frob = 1\non_error = maybe\n", path, sizeof path);
+	assert_int_equal(gl_config_load(path, &c, &err), -1);
+	assert_int_equal(c.errors.n, 3);
+	assert_non_null(strstr(c.errors.msg[0], ":1: key 'delay'"));
+	assert_non_null(strstr(c.errors.msg[1], ":3: unknown key 'frob'"));
+	assert_non_null(strstr(c.errors.msg[2], ":4: key 'on_error'"));
+	assert_string_equal(err.msg, c.errors.msg[0]);
+	assert_int_equal(c.log, GL_LOG_ALL); /* the good lines were read */
+	gl_config_free(&c);
 	(void)state;
 }
 
@@ -219,6 +256,7 @@ static void test_long_line(void **state)
 	free(text);
 	assert_int_equal(gl_config_load(path, &c, &err), -1);
 	assert_non_null(strstr(err.msg, ":1: line longer than"));
+	gl_config_free(&c);
 	(void)state;
 }
 
@@ -231,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_missing_files),
 		cmocka_unit_test(test_bad_whitelist_line),
+		cmocka_unit_test(test_every_error),
 		cmocka_unit_test(test_long_line),
 	};
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);

@@ -141,7 +141,7 @@ static void test_whitelist(void **state)
 
 	unit_write(dir, "wl", "rcpt:postmaster@our.example owner=ops\n", path,
 		   sizeof path);
-	assert_int_equal(gl_whitelist_load_file(&cfg.whitelist, path, 1, &err), 0);
+	assert_int_equal(gl_whitelist_load_file(&cfg.whitelist, path, 1, NULL, &err), 0);
 	gl_ctx ctx;
 
 	gl_ctx_init(&ctx, &cfg, st);

@@ -145,7 +145,7 @@ static void test_file(void **state)
 	unit_write(dir, "wl", "# exemptions\n\nrcpt:abuse@our.example\n"
 		   "rcpt:postmaster@our.example owner=ops # RFC 5321\n",
 		   path, sizeof path);
-	assert_int_equal(gl_whitelist_load_file(&wl, path, 1, &err), 0);
+	assert_int_equal(gl_whitelist_load_file(&wl, path, 1, NULL, &err), 0);
 	e = gl_whitelist_match(wl, &q, NOW);
 	assert_non_null(e);
 	snprintf(origin, sizeof origin, "%s:4", path);
@@ -159,6 +159,127 @@ static void test_file(void **state)
 	(void)state;
 }
 
+/* A bad line costs that line: the others stay, each bad one is noted. */
+static void test_bad_lines_skipped(void **state)
+{
+	static const struct {
+		const char *name, *text;
+		const char *entries[3];
+		const char *notes[2];
+	} t[] = {
+		{ "one bad", "192.0.2.1\nnot an entry!\nexample.com\n",
+		  { "192.0.2.1", "example.com", NULL }, { ":2: ", NULL } },
+		{ "bad expiry", "a.example expires=soon\nb.example\n",
+		  { "b.example", NULL, NULL }, { ":1: bad expires", NULL } },
+		{ "all bad", "x y\n!!\n", { NULL, NULL, NULL },
+		  { ":1: ", ":2: " } },
+		{ "no newline at end", "# c\nc.example", { "c.example", NULL,
+		  NULL }, { NULL, NULL } },
+	};
+	char dir[256], path[512], *big;
+	size_t i, j;
+
+	unit_tmpdir(dir, sizeof dir);
+	for (i = 0; i < N_ELEMS(t); i++) {
+		gl_whitelist *wl = NULL;
+		gl_notes notes = { 0 };
+		const gl_wl_entry *e;
+		gl_err err;
+
+		unit_write(dir, "wl", t[i].text, path, sizeof path);
+		assert_int_equal(gl_whitelist_load_file(&wl, path, 1, &notes,
+							&err), 0);
+		e = wl->head;
+		for (j = 0; j < 3 && t[i].entries[j]; j++, e = e->next) {
+			if (e == NULL)
+				fail_msg("%s: entry %zu missing", t[i].name, j);
+			assert_string_equal(e->entry, t[i].entries[j]);
+		}
+		assert_null(e);
+		for (j = 0; j < 2 && t[i].notes[j]; j++) {
+			if (j >= notes.n || !strstr(notes.msg[j], t[i].notes[j]) ||
+			    strncmp(notes.msg[j], path, strlen(path)))
+				fail_msg("%s: note %zu: got %s", t[i].name, j,
+					 j < notes.n ? notes.msg[j] : "none");
+		}
+		assert_int_equal(notes.n, j);
+		gl_notes_free(&notes);
+		gl_whitelist_free(wl);
+	}
+	/* An over-long line is skipped whole; the next line is read. */
+	big = malloc(10000);
+	memset(big, 'a', 9000);
+	strcpy(big + 9000, "\nd.example\n");
+	unit_write(dir, "wl", big, path, sizeof path);
+	free(big);
+	{
+		gl_whitelist *wl = NULL;
+		gl_notes notes = { 0 };
+		gl_err err;
+
+		assert_int_equal(gl_whitelist_load_file(&wl, path, 1, &notes,
+							&err), 0);
+		assert_string_equal(wl->head->entry, "d.example");
+		assert_null(wl->head->next);
+		assert_int_equal(notes.n, 1);
+		assert_non_null(strstr(notes.msg[0], ":1: line longer than"));
+		gl_notes_free(&notes);
+		gl_whitelist_free(wl);
+	}
+	/* A missing file: one note, no entry, not an error. */
+	{
+		gl_whitelist *wl = NULL;
+		gl_notes notes = { 0 };
+		gl_err err;
+
+		snprintf(path, sizeof path, "%s/absent", dir);
+		assert_int_equal(gl_whitelist_load_file(&wl, path, 1, &notes,
+							&err), 0);
+		assert_null(wl->head);
+		assert_int_equal(notes.n, 1);
+		assert_non_null(strstr(notes.msg[0], "cannot open whitelist"));
+		gl_notes_free(&notes);
+		gl_whitelist_free(wl);
+	}
+	/* The database's text: a bad entry is skipped the same way. */
+	{
+		static const char text[] = "e.example\nbad one!\nf.example";
+		gl_whitelist *wl = NULL;
+		gl_notes notes = { 0 };
+		gl_err err;
+
+		assert_int_equal(gl_whitelist_parse_text(&wl, text,
+				 sizeof text - 1, 1, "database", &notes,
+				 &err), 0);
+		assert_string_equal(wl->head->entry, "e.example");
+		assert_string_equal(wl->head->next->entry, "f.example");
+		assert_int_equal(notes.n, 1);
+		assert_non_null(strstr(notes.msg[0], "database: entry 2"));
+		gl_notes_free(&notes);
+		gl_whitelist_free(wl);
+	}
+	unit_rmdir(dir);
+	(void)state;
+}
+
+/* At most GL_NOTES_MAX messages are kept; the rest are counted. */
+static void test_notes_bound(void **state)
+{
+	gl_notes nt = { 0 };
+	int i;
+
+	for (i = 0; i < GL_NOTES_MAX + 7; i++)
+		gl_note(&nt, "problem %d", i);
+	assert_int_equal(nt.n, GL_NOTES_MAX);
+	assert_int_equal(nt.dropped, 7);
+	assert_string_equal(nt.msg[GL_NOTES_MAX - 1], "problem 99");
+	gl_note(NULL, "ignored");
+	gl_notes_free(&nt);
+	assert_int_equal(nt.n, 0);
+	assert_null(nt.msg);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -167,6 +288,8 @@ int main(void)
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_bad_lines_skipped),
+		cmocka_unit_test(test_notes_bound),
 	};
 	return cmocka_run_group_tests_name("whitelist", tests, NULL, NULL);
 }
