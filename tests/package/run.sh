@@ -225,8 +225,10 @@ note "Depends: $deps"
 check "Depends on exim4-daemon-heavy" sh -c "echo '$deps' | grep -q 'exim4-daemon-heavy'"
 check "Depends has the runtime libraries dh_shlibdeps found" \
 	sh -c "echo '$deps' | grep -q libgdbm && echo '$deps' | grep -q libcidr && echo '$deps' | grep -q libjansson"
+# The package names alone, one a line.
+echo "$deps" | tr ',|' '\n\n' | sed 's/(.*//; s/[[:space:]]//g' | grep . >"$T/depnames"
 check "Depends has no compiler, test framework, test client or redis-server" \
-	sh -c "! echo '$deps' | grep -Eq 'gcc|clang|cmocka|swaks|redis|-dev'"
+	sh -c "! grep -Eq '^(gcc.*|cpp.*|clang.*|libclang.*|make|libcmocka.*|swaks|redis-server|redis-tools|.*-dev)\$' '$T/depnames'"
 check "redis-server only suggested" test "$(dpkg-deb -f "$DEB" Suggests)" = "redis-server"
 dpkg-deb --ctrlarea "$DEB" "$T/control" 2>/dev/null || dpkg-deb -e "$DEB" "$T/control"
 check "conffiles: greylist.conf, greylist-whitelist, the cron file" \
@@ -272,7 +274,11 @@ line=$(grep '^17 ' /etc/cron.d/exim-greylist | cut -d' ' -f7-)
 check "the cron job runs as Debian-exim" su -s /bin/sh Debian-exim -c "$line"
 check "the cron job skips while systemd runs the timer" grep -q 'test -d /run/systemd/system && test -e /etc/systemd/system/timers.target.wants/exim-greylist-purge.timer && exit 0' /etc/cron.d/exim-greylist
 if command -v systemd-analyze >/dev/null; then
-	check "systemd units verify" sh -c "systemd-analyze verify /lib/systemd/system/exim-greylist-purge.timer >'$T/units.out' 2>&1 || ! grep -q exim-greylist '$T/units.out'"
+	check "systemd-analyze verify the timer and its service" \
+		systemd-analyze verify --man=no /lib/systemd/system/exim-greylist-purge.timer \
+		/lib/systemd/system/exim-greylist-purge.service
+else
+	skipped "systemd-analyze is not installed"
 fi
 
 # Fast greylisting for the test; the conffile is put back by the purge.
@@ -301,8 +307,7 @@ for style in false true; do
 	check "[$name] no block in $other" sh -c "! grep -qs '^# BEGIN exim-greylist' '$other'"
 	check "[$name] exim4 -bV" sh -c 'exim4 -bV >/dev/null 2>&1'
 	check "[$name] Exim's configuration names the snippet" \
-		test "$(exim4 -bP macro CHECK_RCPT_LOCAL_ACL_FILE 2>/dev/null)" = "CHECK_RCPT_LOCAL_ACL_FILE=/usr/share/exim-greylist/rcpt-acl.conf" -o \
-		     "$(exim4 -bP macro CHECK_RCPT_LOCAL_ACL_FILE 2>/dev/null)" = "CHECK_RCPT_LOCAL_ACL_FILE = /usr/share/exim-greylist/rcpt-acl.conf"
+		test "$(exim4 -bP macro CHECK_RCPT_LOCAL_ACL_FILE 2>/dev/null)" = "CHECK_RCPT_LOCAL_ACL_FILE=/usr/share/exim-greylist/rcpt-acl.conf"
 	check "[$name] greylist-admin check" sh -c 'greylist-admin check >/dev/null 2>&1'
 	check "[$name] enable reloaded the running daemon" grep -q "reloaded Exim (pid $EXIM_PID)" "$T/enable-$name.out"
 	check "[$name] the daemon kept its pid" kill -0 "$EXIM_PID"
@@ -324,7 +329,8 @@ for style in false true; do
 	sleep $((DELAY + 1))
 	check "[$name] the retry after the delay is accepted (250)" test "$(send "$from" "$subj")" = 250
 	check "[$name] ... and delivered to the local mailbox" delivered "$subj"
-	check "[$name] greylist-admin lists the passed triplet" sh -c "greylist-admin list --state passed | grep -q 'alice-$name-$$@sender.example'"
+	# (sender_normalize folds the digits of the local part)
+	check "[$name] greylist-admin lists the passed triplet" sh -c "greylist-admin list --state passed | grep -q 'alice-$name-#@sender.example'"
 	check "[$name] the database belongs to Debian-exim" \
 		test "$(stat -c %U /var/spool/exim4/db/greylist.gdbm 2>/dev/null)" = Debian-exim
 
@@ -332,10 +338,11 @@ for style in false true; do
 		# A CHECK_RCPT_LOCAL_ACL_FILE of the postmaster's own: refused, nothing changed.
 		$SETUP disable >"$T/disable-$name.out" 2>&1
 		check "[$name] disable exits 0" test $? -eq 0
-		check "[$name] disable removes the block" sh -c "! has_block() { :; }; ! grep -qs '^# BEGIN exim-greylist' '$SINGLE'"
+		check "[$name] disable removes the block" sh -c "! grep -qs '^# BEGIN exim-greylist' '$SINGLE'"
 		check "[$name] after disable a new triplet is accepted (250)" test "$(rcpt "new-$name-$$@sender.example")" = 250
 		$SETUP disable >"$T/disable2-$name.out" 2>&1
-		check "[$name] disable twice: exits 0, nothing changed" sh -c "test $? -eq 0 && grep -q 'nothing changed' '$T/disable2-$name.out'"
+		rc=$?
+		check "[$name] disable twice: exits 0, nothing changed" sh -c "test $rc -eq 0 && grep -q 'nothing changed' '$T/disable2-$name.out'"
 		echo "CHECK_RCPT_LOCAL_ACL_FILE = /etc/exim4/my-rcpt-acl" >>"$SINGLE"
 		s1=$(sum "$SINGLE")
 		$SETUP enable >"$T/conflict.out" 2>&1
@@ -376,7 +383,7 @@ check "remove: exim4 -bV" sh -c 'exim4 -bV >/dev/null 2>&1'
 check "remove: the module is gone" test ! -e /usr/lib/exim4/greylist.so
 check "remove: the daemon runs on" kill -0 "$EXIM_PID"
 check "remove: Exim accepts a new sender (250)" test "$(rcpt "after-remove-$$@sender.example")" = 250
-check "remove: ... and delivers" sh -c "test \"\$(send after-remove-$$@sender.example 'after remove $$')\" = 250"
+check "remove: ... and delivers" test "$(send "after-remove-$$@sender.example" "after remove $$")" = 250
 check "remove: ... to the mailbox" delivered "after remove $$"
 check "remove keeps the configuration" test -f /etc/exim4/greylist.conf
 stop_exim
@@ -391,13 +398,17 @@ apt-get purge -y -q exim-greylist >"$T/apt-purge.out" 2>&1
 check "apt-get purge" test $? -eq 0
 check "purge: dpkg knows nothing of the package" sh -c "! dpkg-query -W exim-greylist >/dev/null 2>&1 || test -z \"\$(dpkg-query -W -f='\${Status}' exim-greylist | grep -v not-installed)\""
 check "purge: dpkg -L lists nothing" sh -c '! dpkg -L exim-greylist >/dev/null 2>&1'
-left=$(find /etc /usr /lib /var /run \( -name '*exim-greylist*' -o -name 'greylist*' -o -name '*localmacros*' \) \
+left=$(find /etc /usr /lib /var /run \( -name '*exim-greylist*' -o -name 'greylist*' \) \
 	! -path '*greylistd*' 2>/dev/null | tr '\n' ' ')
 check "purge: no file of the package left (found: ${left:-none})" test -z "$left"
+# The localmacros files are as they were before the test.
+mkdir -p "$T/orig" && tar -C "$T/orig" -xpf "$T/etc-exim4.tar"
+for f in $SINGLE $SPLIT; do
+	check "purge: $f as before the test" test "$(sum "$f")" = "$(sum "$T/orig$f")"
+done
 
 # ---- 8. make install over an edited /etc/exim4/greylist.conf, for real --
 printf '# mine\ndelay = %ss\n' "$DELAY" >/etc/exim4/greylist.conf
-cp -p exim-conf-snippets/greylist-whitelist "$T/w" 
 cp /etc/exim4/greylist.conf "$T/mine.conf"
 MADE_INSTALL=yes
 if make -s install PREFIX=/usr/local >"$T/real-install.out" 2>&1; then
