@@ -2,11 +2,11 @@
  * cannot use. */
 #include "admin.h"
 
-#include <errno.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -111,11 +111,16 @@ void admin_act_as_db_owner(const gl_config *cfg, const char *progname)
 	for (i = 0; i < n; i++)
 		if (admin_file_unusable(files[i], &u, msg, sizeof msg))
 			fprintf(stderr, "%s: warning: %s\n", progname, msg);
-	/* Only the effective ids: the files this process creates belong to
-	 * u, and root's saved ids stay for whatever needs them back. */
-	if (setegid(u.gid) < 0 || seteuid(u.uid) < 0) {
-		fprintf(stderr, "%s: cannot act as %s, the owner of %s: %s\n",
-			progname, u.name, dir, strerror(errno));
+	/* The filesystem ids only: every file this process creates
+	 * belongs to u, and every access to a file is checked as u's (the
+	 * kernel drops root's file capabilities with them), while the
+	 * process stays root for everything else. */
+	(void)setfsgid(u.gid);
+	(void)setfsuid(u.uid);
+	if ((uid_t)setfsuid((uid_t)-1) != u.uid ||
+	    (gid_t)setfsgid((gid_t)-1) != u.gid) {
+		fprintf(stderr, "%s: cannot act as %s, the owner of %s\n",
+			progname, u.name, dir);
 		exit(1);
 	}
 }

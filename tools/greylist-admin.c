@@ -744,6 +744,14 @@ typedef struct stats_ctx {
 	int by_domain;
 } stats_ctx;
 
+/* qsort() for n items; an empty array may be NULL (qsort's may not). */
+static void sort_n(void *base, size_t n, size_t size,
+		   int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 static int cmp_time(const void *a, const void *b)
 {
 	gl_time x = *(const gl_time *)a, y = *(const gl_time *)b;
@@ -841,7 +849,7 @@ static void print_by_domain(stats_ctx *sc, int json)
 
 	if (sums == NULL || d == NULL)
 		die("out of memory");
-	qsort(sc->rows, sc->nr, sizeof *sc->rows, cmp_dom);
+	sort_n(sc->rows, sc->nr, sizeof *sc->rows, cmp_dom);
 	for (i = 0; i < sc->nr; i = j) {
 		dom_sum *x = &sums[ns++];
 
@@ -853,11 +861,11 @@ static void print_by_domain(stats_ctx *sc, int json)
 			if (sc->rows[j].delay >= 0)
 				d[nd++] = sc->rows[j].delay;
 		}
-		qsort(d, nd, sizeof *d, cmp_time);
+		sort_n(d, nd, sizeof *d, cmp_time);
 		x->median = pct(d, nd, 50);
 		x->p95 = pct(d, nd, 95);
 	}
-	qsort(sums, ns, sizeof *sums, cmp_sum);
+	sort_n(sums, ns, sizeof *sums, cmp_sum);
 	if (!json)
 		printf("%-40s %9s %7s %9s %9s\n", "SENDER DOMAIN", "DEFERRALS",
 		       "PASSES", "MEDIAN", "P95");
@@ -944,7 +952,7 @@ static int cmd_stats(const gl_config *cfg, gl_store *st, int argc, char **argv)
 	if (sc.by_domain) {
 		print_by_domain(&sc, json);
 	} else {
-		qsort(sc.delays, sc.nd, sizeof *sc.delays, cmp_time);
+		sort_n(sc.delays, sc.nd, sizeof *sc.delays, cmp_time);
 		dbwl = load_dbwl(cfg, st);
 		if (json) {
 			json_t *o = json_pack(
@@ -1601,6 +1609,7 @@ int main(int argc, char **argv)
 	if (gl_config_load(conf, &cfg, &err) < 0) {
 		fprintf(stderr, "%s: %s (run '%s -c %s check' for every "
 			"problem)\n", progname, err.msg, progname, conf);
+		gl_config_free(&cfg);
 		return 1;
 	}
 	for (i = 0; i < cfg.warnings.n; i++)

@@ -13,7 +13,13 @@ check "with a row for Exim alone and one for the module" \
 check "every RCPT to the module was answered" grep -q '^variant=module clients=8 run=1 rcpts=300 .* failed_clients=0' "$T/bench.txt"
 check "and the ratios to Exim alone and greylistd" \
 	grep -q '^clients=8 module/exim=[0-9.-]* module/greylistd=[0-9.-]* ' "$T/out"
-check "and a target line per measured point" grep -q '^target lmdb clients=8: [0-9]* RCPT/s, want .*: \(met\|NOT met\)$' "$T/out"
+# greylistd is installed by "make bench", not by "make check": without
+# it the line says the target was not measured.
+if command -v greylistd >/dev/null; then
+	check "and a target line per measured point" grep -q '^target lmdb clients=8: [0-9]* RCPT/s, want .*: \(met\|NOT met\)$' "$T/out"
+else
+	check "and a target line per measured point (greylistd absent)" grep -q '^target lmdb clients=8: [0-9]* RCPT/s, not measured: no figure for greylistd in this run$' "$T/out"
+fi
 left=$(pgrep -f "^(/usr/sbin/exim4|redis-server|/usr/bin/perl|/usr/bin/python3|postgrey|greylistd).*$T" | wc -l)
 check "it stopped every daemon it started ($left left)" test "$left" -eq 0
 for b in gdbm lmdb; do

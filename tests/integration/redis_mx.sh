@@ -57,6 +57,9 @@ for port in $PORT1 $PORT2; do
 	check "... the whole SMTP session took ${ms} ms (RCPT bound: redis_timeout + 100 ms)" test "$ms" -lt 1500
 done
 check "the logs say why" grep -q 'greylist: redis 127.0.0.1:[0-9]*: Connection refused' "$R1/log/mainlog"
+"$GL_ADMIN" -c "$R1/greylist.conf" check --no-exim >"$T/chk.down" 2>&1; rc=$?
+check "greylist-admin check with Redis down: exit 1 naming it (exit $rc)" \
+	sh -c "test $rc -eq 1 && grep -q '^problem: the database cannot be used: redis 127.0.0.1:[0-9]*: Connection refused' '$T/chk.down'"
 check "both daemons still run" sh -c "kill -0 $P1 && kill -0 $P2"
 
 # GDBM -> Redis -> GDBM with export and import.
@@ -67,6 +70,14 @@ printf 'backend = redis\nredis = 127.0.0.1:%s\nredis_prefix = moved:\n' "$REDIS_
 "$GL_ADMIN" -c "$T/gdbm.conf" whitelist add 192.0.2.0/24 --owner ops --comment "moved too" >/dev/null
 "$GL_ADMIN" -c "$T/gdbm.conf" list --json | sort >"$T/l1"
 "$GL_ADMIN" -c "$T/gdbm.conf" export | "$GL_ADMIN" -c "$T/redis.conf" import >/dev/null
+"$GL_ADMIN" -c "$T/redis.conf" check --no-exim >"$T/chk.up" 2>&1; rc=$?
+check "greylist-admin check with Redis up: exit 0, one round trip (exit $rc)" \
+	sh -c "test $rc -eq 0 && grep -q '^info: Redis at 127.0.0.1:$REDIS_PORT answers' '$T/chk.up'"
+printf 'backend = redis\nredis = 127.0.0.1:%s\nredis_password_file = %s/pw\n' "$REDIS_PORT" "$T" >"$T/pw.conf"
+echo wrong >"$T/pw"
+"$GL_ADMIN" -c "$T/pw.conf" check --no-exim >"$T/chk.pw" 2>&1; rc=$?
+check "greylist-admin check with a password Redis refuses: exit 1 (exit $rc)" \
+	sh -c "test $rc -eq 1 && grep -q '^problem: the database cannot be used: .*AUTH' '$T/chk.pw'"
 "$GL_ADMIN" -c "$T/redis.conf" list --json | sort >"$T/l2"
 check "GDBM -> Redis: the same list --json ($(wc -l <"$T/l1") triplets)" cmp -s "$T/l1" "$T/l2"
 check "... and the whitelist entry" sh -c "'$GL_ADMIN' -c '$T/redis.conf' whitelist list | grep -q '^192.0.2.0/24 *ops'"
