@@ -61,9 +61,6 @@ cleanup() {
 	if dpkg-query -W -f='${Status}' exim-greylist 2>/dev/null | grep -q 'install ok\|config-files'; then
 		apt-get purge -y -q exim-greylist >>"$T/apt.log" 2>&1
 	fi
-	if [ -f /usr/local/share/exim-greylist/installed-files ] && [ -n "${MADE_INSTALL:-}" ]; then
-		make -s uninstall PREFIX=/usr/local >>"$T/make.log" 2>&1
-	fi
 	if [ -n "$saved" ]; then
 		rm -rf /etc/exim4
 		tar -C / -xpf "$T/etc-exim4.tar"
@@ -72,6 +69,10 @@ cleanup() {
 		if [ -d "$T/db" ]; then
 			for f in "$T"/db/greylist.*; do [ -e "$f" ] && mv "$f" /var/spool/exim4/db/; done
 		fi
+	fi
+	# After /etc/exim4 is back (so nothing there names /usr/local any more).
+	if [ -f /usr/local/share/exim-greylist/installed-files ] && [ -n "${MADE_INSTALL:-}" ]; then
+		make -s uninstall PREFIX=/usr/local >>"$T/make.log" 2>&1
 	fi
 	if id "$TUSER" >/dev/null 2>&1; then userdel "$TUSER" 2>/dev/null; fi
 	rm -f "/var/mail/$TUSER"
