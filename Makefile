@@ -1,4 +1,5 @@
-# exim-greylist: see README. Targets: all deps check demo bench fuzz install clean
+# exim-greylist: see README. Targets: all deps check demo bench fuzz install
+# uninstall deb clean
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
@@ -7,7 +8,10 @@ SAN     ?=
 SO      ?= module/greylist.so
 ADMIN   ?= tools/greylist-admin
 
-WARN    = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Werror
+# Packagers: WERROR= builds without -Werror, OPT= leaves optimisation and
+# hardening to CFLAGS, CPPFLAGS and LDFLAGS (debian/rules does both).
+WERROR  ?= -Werror
+WARN    = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes $(WERROR)
 ifeq ($(FUZZ),1)
 OPT     = -O1 -g -fno-omit-frame-pointer \
           -fsanitize=fuzzer-no-link,address,undefined
@@ -19,6 +23,7 @@ OPT     = -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 endif
 CFLAGS  ?=
 CFLAGS  += -std=c11 -D_GNU_SOURCE -fPIC $(OPT) $(WARN)
+CPPFLAGS ?=
 LDFLAGS += $(if $(filter 1,$(SAN)),-fsanitize=address$(comma)undefined)
 comma   := ,
 LIBS    = -lcidr -lgdbm -lhiredis -llmdb
@@ -35,19 +40,25 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 HELPERS  = $(B)/tests/gl-hammer $(B)/tests/gl-holdlock $(B)/tests/gl-poke \
            $(B)/tests/gl-load $(B)/tests/gl-storebench
 
-# Packages needed to build, test and demo (see README).
-DEB_PKGS = gcc make libc6-dev exim4-daemon-heavy exim4-dev libcidr-dev \
-           libgdbm-dev libjansson-dev libcmocka-dev swaks iproute2 \
-           libhiredis-dev redis-server liblmdb-dev \
-           clang libclang-rt-14-dev
+# Debian packages. DEB_PKGS: what building and running need ("make deps").
+# The others are what a target adds for itself: tests, demo, benchmark,
+# fuzzing, the package build.
+DEB_PKGS   = gcc make libc6-dev exim4-daemon-heavy exim4-dev libcidr-dev \
+             libgdbm-dev libjansson-dev libhiredis-dev liblmdb-dev
+CHECK_PKGS = libcmocka-dev swaks iproute2 redis-server clang libclang-rt-14-dev
+DEMO_PKGS  = iproute2
+BENCH_PKGS = libcmocka-dev iproute2 greylistd postgrey redis-server
+FUZZ_PKGS  = clang libclang-rt-14-dev
+DEB_BUILD_PKGS = debhelper dpkg-dev fakeroot
 
-.PHONY: all deps check check-deps demo bench fuzz fuzzers install clean units FORCE
+.PHONY: all deps check check-deps demo bench fuzz fuzzers install uninstall deb \
+        clean units FORCE
 
 all: $(SO) $(ADMIN)
 
 $(B)/core/%.o: module/core/%.c $(CORE_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(CORE_LIB): $(CORE_OBJ)
 	rm -f $@
@@ -58,14 +69,14 @@ $(CORE_LIB): $(CORE_OBJ)
 # (log_write, string_copy_function) resolve against the exim binary.
 $(SO): module/greylist.c $(CORE_LIB) $(CORE_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -fvisibility=hidden -isystem /usr/include/exim4 -shared \
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fvisibility=hidden -isystem /usr/include/exim4 -shared \
 	  -Wl,-z,now -Wl,-z,relro -Wl,--exclude-libs,ALL -o $@ module/greylist.c $(CORE_LIB) \
 	  $(LDFLAGS) $(LIBS)
 
 ADMIN_SRC = $(wildcard tools/admin/*.c)
 $(ADMIN): $(ADMIN_SRC) tools/admin/admin.h $(CORE_LIB) $(CORE_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $(ADMIN_SRC) $(CORE_LIB) $(LDFLAGS) \
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(ADMIN_SRC) $(CORE_LIB) $(LDFLAGS) \
 	  $(LIBS) -ljansson
 
 $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(CORE_LIB) $(CORE_HDR)
@@ -102,7 +113,7 @@ deps:
 	@sh tests/deps.sh install $(DEB_PKGS)
 
 check-deps:
-	@sh tests/deps.sh check $(DEB_PKGS) || $(MAKE) deps
+	@sh tests/deps.sh install $(DEB_PKGS) $(CHECK_PKGS)
 
 # Builds twice (plain, and with AddressSanitizer and UBSan) and runs the
 # whole suite against each; the last line is "N passed, N failed".
@@ -114,33 +125,52 @@ check: check-deps
 	$(MAKE) fuzzers
 	@sh tests/run.sh
 
-demo: check-deps all
+demo:
+	@sh tests/deps.sh install $(DEB_PKGS) $(DEMO_PKGS)
+	$(MAKE) all
 	@sh tests/demo.sh
 
 # Benchmarks against Exim alone, greylistd and postgrey; see README.
-BENCH_PKGS = greylistd postgrey redis-server
-bench: check-deps all units
-	@sh tests/deps.sh check $(BENCH_PKGS) || sh tests/deps.sh install $(BENCH_PKGS)
+bench:
+	@sh tests/deps.sh install $(DEB_PKGS) $(BENCH_PKGS)
+	$(MAKE) all units
 	@sh tests/bench/bench.sh
 
 # Each target for FUZZ_SECONDS (default 120) from its seed corpus; new
 # inputs go to build/fuzz/corpus-NAME. A crash leaves its input there too.
-fuzz: check-deps fuzzers
+fuzz:
+	@sh tests/deps.sh install $(DEB_PKGS) $(FUZZ_PKGS)
+	$(MAKE) fuzzers
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
+# install: the module, the admin and setup commands, man pages, snippets,
+# systemd units (not enabled) and, never over an edited copy, the
+# configuration, the whitelist and the cron file (see tools/install.sh).
+# It records what it installed in $(PREFIX)/share/exim-greylist/installed-files;
+# uninstall removes exactly that. MANIFEST=no (the package) records nothing.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+MANIFEST ?= yes
+INSTALL_ENV = DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' SO='$(SO)' ADMIN='$(ADMIN)' \
+              SYSTEMDUNITDIR='$(SYSTEMDUNITDIR)' MANIFEST='$(MANIFEST)'
 install: all
-	install -d $(DESTDIR)$(PREFIX)/lib/exim4 $(DESTDIR)$(PREFIX)/sbin \
-	  $(DESTDIR)$(PREFIX)/share/exim-greylist \
-	  $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5 \
-	  $(DESTDIR)/etc/cron.d
-	install -m 0644 $(SO) $(DESTDIR)$(PREFIX)/lib/exim4/greylist.so
-	install -m 0755 $(ADMIN) $(DESTDIR)$(PREFIX)/sbin/greylist-admin
-	install -m 0644 exim-conf-snippets/* $(DESTDIR)$(PREFIX)/share/exim-greylist/
-	install -m 0644 doc/greylist-admin.8 $(DESTDIR)$(PREFIX)/share/man/man8/
-	install -m 0644 doc/greylist.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
-	sed 's,@SBIN@,$(PREFIX)/sbin,g' doc/greylist.cron > \
-	  $(DESTDIR)/etc/cron.d/exim-greylist
-	chmod 0644 $(DESTDIR)/etc/cron.d/exim-greylist
+	@$(INSTALL_ENV) sh tools/install.sh install
+
+uninstall:
+	@$(INSTALL_ENV) sh tools/install.sh uninstall
+
+# deb: the binary package exim-greylist, built by dpkg-buildpackage from a
+# copy of the tree in build/deb/src (so nothing is written outside build/);
+# the .deb ends up in build/deb/.
+deb:
+	@sh tests/deps.sh install $(DEB_PKGS) $(DEB_BUILD_PKGS)
+	rm -rf build/deb
+	mkdir -p build/deb/src
+	tar -cf - --exclude=./build --exclude=./.git --exclude='./debian/exim-greylist' \
+	  --exclude=./module/greylist.so --exclude=./tools/greylist-admin . | \
+	  tar -xf - -C build/deb/src
+	cd build/deb/src && dpkg-buildpackage -b -us -uc
+	rm -rf build/deb/src
+	@ls -1 build/deb/*.deb
 
 clean:
 	rm -rf build $(SO) $(ADMIN)
