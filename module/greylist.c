@@ -135,8 +135,8 @@ __attribute__((visibility("default")))
 int greylist(uschar **yield, int argc, uschar *argv[])
 {
 	static char out[64];
+	static gl_config fallback; /* defaults: too large for Exim's stack */
 	const gl_config *cfg = NULL;
-	gl_config fallback;
 	gl_request req;
 	gl_result res;
 	gl_err err;

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse.h"
 #include "whitelist.h"
 
 #define LINE_MAX_LEN 4096
-#define TEN_YEARS_MS (10LL * 366 * 86400 * 1000)
 
 void gl_config_defaults(gl_config *cfg)
 {
@@ -41,67 +41,12 @@ void gl_config_free(gl_config *cfg)
 	cfg->whitelist = NULL;
 	gl_notes_free(&cfg->errors);
 	gl_notes_free(&cfg->warnings);
+	while (cfg->nwhitelist_files > 0)
+		free(cfg->whitelist_files[--cfg->nwhitelist_files]);
 }
 
-int gl_parse_duration(const char *s, int allow_ms, int64_t *ms_r)
-{
-	int64_t n = 0, unit;
-	const char *p = s;
 
-	if (!isdigit((unsigned char)*p))
-		return -1;
-	for (; isdigit((unsigned char)*p); p++) {
-		n = n * 10 + (*p - '0');
-		if (n > TEN_YEARS_MS)
-			return -1;
-	}
-	if (*p == '\0' || strcmp(p, "s") == 0)
-		unit = 1000;
-	else if (allow_ms && strcmp(p, "ms") == 0)
-		unit = 1;
-	else if (strcmp(p, "m") == 0)
-		unit = 60 * 1000;
-	else if (strcmp(p, "h") == 0)
-		unit = 3600 * 1000;
-	else if (strcmp(p, "d") == 0)
-		unit = 86400 * 1000;
-	else if (strcmp(p, "w") == 0)
-		unit = 7 * 86400 * 1000;
-	else
-		return -1;
-	if (n > TEN_YEARS_MS / unit)
-		return -1;
-	*ms_r = n * unit;
-	return 0;
-}
 
-static int parse_bool(const char *v, int *out)
-{
-	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") ||
-	    !strcmp(v, "1"))
-		*out = 1;
-	else if (!strcmp(v, "no") || !strcmp(v, "false") ||
-		 !strcmp(v, "off") || !strcmp(v, "0"))
-		*out = 0;
-	else
-		return -1;
-	return 0;
-}
-
-static int parse_uint(const char *v, long max, long *out)
-{
-	char *end;
-	long n;
-
-	if (!isdigit((unsigned char)*v))
-		return -1;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno != 0 || *end != '\0' || n > max)
-		return -1;
-	*out = n;
-	return 0;
-}
 
 /* Seconds from a duration, for keys that do not take "ms". */
 static int parse_secs(const char *v, gl_time min, gl_time *out)
@@ -157,14 +102,14 @@ static int apply(gl_config *cfg, const char *k, const char *v,
 	}
 	if (!strcmp(k, "ipv4_prefix")) {
 		*why = "want a prefix length from 0 to 32";
-		if (parse_uint(v, 32, &n) < 0)
+		if (gl_parse_uint(v, 32, &n) < 0)
 			return -1;
 		cfg->ipv4_prefix = (int)n;
 		return 0;
 	}
 	if (!strcmp(k, "ipv6_prefix")) {
 		*why = "want a prefix length from 0 to 128";
-		if (parse_uint(v, 128, &n) < 0)
+		if (gl_parse_uint(v, 128, &n) < 0)
 			return -1;
 		cfg->ipv6_prefix = (int)n;
 		return 0;
@@ -174,9 +119,12 @@ static int apply(gl_config *cfg, const char *k, const char *v,
 			*why = "too many whitelist files (at most 32)";
 			return -1;
 		}
-		*why = "want an absolute file name";
-		return set_path(cfg->whitelist_files[cfg->nwhitelist_files++],
-				PATH_MAX, v);
+		*why = "want an absolute file name no longer than PATH_MAX";
+		if (v[0] != '/' || strlen(v) >= PATH_MAX ||
+		    (cfg->whitelist_files[cfg->nwhitelist_files] = strdup(v)) == NULL)
+			return -1;
+		cfg->nwhitelist_files++;
+		return 0;
 	}
 	if (!strcmp(k, "on_error")) {
 		*why = "want accept or defer";
@@ -191,7 +139,7 @@ static int apply(gl_config *cfg, const char *k, const char *v,
 	if (!strcmp(k, "sender_normalize") || !strcmp(k, "match_pools") ||
 	    !strcmp(k, "lmdb_sync")) {
 		*why = "want yes or no";
-		if (parse_bool(v, &b) < 0)
+		if (gl_parse_bool(v, &b) < 0)
 			return -1;
 		if (k[0] == 's')
 			cfg->sender_normalize = b;
@@ -203,7 +151,7 @@ static int apply(gl_config *cfg, const char *k, const char *v,
 	}
 	if (!strcmp(k, "lmdb_mapsize")) {
 		*why = "want a size in MiB from 16 to 1048576";
-		if (parse_uint(v, 1048576, &n) < 0 || n < 16)
+		if (gl_parse_uint(v, 1048576, &n) < 0 || n < 16)
 			return -1;
 		cfg->lmdb_mapsize_mb = n;
 		return 0;
@@ -214,7 +162,7 @@ static int apply(gl_config *cfg, const char *k, const char *v,
 	}
 	if (!strcmp(k, "auto_whitelist_clients")) {
 		*why = "want a whole number from 0 (off) to 1000000";
-		if (parse_uint(v, 1000000, &n) < 0)
+		if (gl_parse_uint(v, 1000000, &n) < 0)
 			return -1;
 		cfg->auto_whitelist_clients = (unsigned)n;
 		return 0;
@@ -266,7 +214,7 @@ static int apply(gl_config *cfg, const char *k, const char *v,
 	}
 	if (!strcmp(k, "redis_db")) {
 		*why = "want a database number from 0 to 1000";
-		if (parse_uint(v, 1000, &n) < 0)
+		if (gl_parse_uint(v, 1000, &n) < 0)
 			return -1;
 		cfg->redis_db = (int)n;
 		return 0;

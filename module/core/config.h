@@ -12,8 +12,6 @@
  * defaults, what was parsed, the notes and the whitelist: the caller owns
  * it and frees it with gl_config_free() (also after -1). -1 with an empty
  * cfg->errors means the file could not be read at all (err says why).
- *
- * gl_parse_duration() is shared with the whitelist and the admin tool.
  */
 #ifndef GL_CONFIG_H
 #define GL_CONFIG_H
@@ -40,7 +38,7 @@ typedef struct gl_config {
 	int ipv4_prefix;
 	int ipv6_prefix;
 	int nwhitelist_files;
-	char whitelist_files[GL_MAX_WHITELIST_FILES][PATH_MAX];
+	char *whitelist_files[GL_MAX_WHITELIST_FILES]; /* owned */
 	enum gl_on_error on_error;
 	int sender_normalize;           /* 0 or 1 */
 	int match_pools;                /* 0 or 1 */
@@ -67,12 +65,5 @@ void gl_config_defaults(gl_config *cfg);
 
 int gl_config_load(const char *path, gl_config *cfg, gl_err *err) GL_WUR;
 void gl_config_free(gl_config *cfg);
-
-/*
- * Parses a duration: whole seconds, or a number followed by s, m, h, d or
- * w; with allow_ms also "ms". The result is in milliseconds. Returns 0, or
- * -1 for anything else (empty, sign, overflow past ten years, junk).
- */
-int gl_parse_duration(const char *s, int allow_ms, int64_t *ms_r) GL_WUR;
 
 #endif

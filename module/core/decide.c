@@ -41,31 +41,26 @@ void gl_yield(const gl_result *res, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "accept %s", res->reason);
 }
 
+#define DNS_NAME_MAX 253
+
 /* A host or domain name we are willing to put into a key. */
-static int valid_name(const char *s, size_t max)
+static int valid_name(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > max || s[0] == '.' || s[n - 1] == '.')
-		return 0;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '-' &&
-		    *s != '_')
-			return 0;
-	return 1;
+	return gl_valid_name(s, DNS_NAME_MAX) && s[0] != '.' && s[n - 1] != '.';
 }
 
 static int put_pool(const char *prefix, const char *name, char *out,
 		    size_t outsz)
 {
-	size_t i, n = strlen(prefix);
+	size_t n = strlen(prefix);
 
 	if (n + strlen(name) >= outsz)
 		return -1;
 	memcpy(out, prefix, n);
-	for (i = 0; name[i]; i++)
-		out[n + i] = (char)tolower((unsigned char)name[i]);
-	out[n + i] = '\0';
+	memcpy(out + n, name, strlen(name) + 1);
+	gl_lower(out + n);
 	return 0;
 }
 
@@ -77,12 +72,12 @@ int gl_client_part(const gl_config *cfg, const CIDR *ip, const char *sender,
 
 	if (cfg->match_pools) {
 		if (spf != NULL && strcasecmp(spf, "pass") == 0 &&
-		    valid_name(dom, 253) &&
+		    valid_name(dom) &&
 		    put_pool("spf:", dom, out, outsz) == 0) {
 			*why_r = "spf";
 			return 0;
 		}
-		if (host != NULL && valid_name(host, 253) &&
+		if (host != NULL && valid_name(host) &&
 		    (dot = strchr(host, '.')) != NULL &&
 		    strchr(dot + 1, '.') != NULL &&
 		    put_pool("host:", dot + 1, out, outsz) == 0) {
@@ -169,13 +164,11 @@ static int decide(gl_ctx *ctx, const gl_request *req, gl_time now,
 int gl_decide(gl_ctx *ctx, const gl_request *req, gl_time now, int dry_run,
 	      gl_result *res, gl_err *err)
 {
-	const gl_config *cfg = ctx->cfg;
 	int rc;
 
 	/* One bound for everything this decision asks of the store. */
 	if (ctx->st != NULL)
-		gl_store_deadline(ctx->st, cfg->backend == GL_BACKEND_REDIS ?
-				  cfg->redis_timeout_ms : cfg->lock_timeout_ms);
+		gl_store_deadline(ctx->st, ctx->st->timeout_ms);
 	rc = decide(ctx, req, now, dry_run, res, err);
 	if (ctx->st != NULL)
 		gl_store_deadline(ctx->st, 0);
@@ -256,9 +249,7 @@ static int decide(gl_ctx *ctx, const gl_request *req, gl_time now,
 		if (it[0].found &&
 		    gl_record_decode(cur, it[0].vlen, &res->old, &why) < 0)
 			return gl_fail(err, "%s: %s (client %s)",
-				       cfg->backend == GL_BACKEND_REDIS ?
-				       cfg->redis : cfg->database, why.msg,
-				       res->t.client);
+				       ctx->st->where, why.msg, res->t.client);
 		if (tries == 0 && res->have_client &&
 		    gl_policy_auto_whitelisted(cfg, &res->client, now) &&
 		    !(res->have_old && res->old.state == GL_PASSED)) {

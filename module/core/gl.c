@@ -77,6 +77,27 @@ const char *gl_printable(char *dst, size_t dstsz, const char *src)
 	return dst;
 }
 
+void gl_lower(char *s)
+{
+	for (; *s; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			*s = (char)(*s - 'A' + 'a');
+}
+
+int gl_valid_name(const char *s, size_t max)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > max)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
+		      s[i] == '-' || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
 int gl_copy(char *dst, size_t dstsz, const char *src)
 {
 	size_t n = strlen(src);

@@ -64,6 +64,13 @@ int gl_fail(gl_err *err, const char *fmt, ...) GL_PRINTF(2, 3);
  */
 const char *gl_printable(char *dst, size_t dstsz, const char *src);
 
+/* Lower-cases the ASCII letters of s in place (other bytes unchanged). */
+void gl_lower(char *s);
+
+/* 1 when s is a name fit for a key or an entry: 1 to max bytes of ASCII
+ * letters, digits, '.', '-' and '_'; else 0. */
+int gl_valid_name(const char *s, size_t max);
+
 /* strlcpy with a truncation check: 0 on success, -1 when src did not fit. */
 int gl_copy(char *dst, size_t dstsz, const char *src) GL_WUR;
 

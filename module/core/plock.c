@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "plock.h"
-#include "store.h"
 
 #define PL_MAGIC   0x474c574cu /* "GLWL" */
 #define PL_VERSION 1u

@@ -1,45 +1,8 @@
 /* store.c - backend choice and one-key helpers over the store interface. */
 #include "store.h"
 
-#include <errno.h>
-#include <sys/file.h>
-#include <time.h>
 
-int64_t gl_mono_us(void)
-{
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-int gl_flock_wait(int fd, int how, int64_t wait_us)
-{
-	int64_t deadline = gl_mono_us() + wait_us;
-	long pause_us = 20;
-
-	for (;;) {
-		struct timespec ts;
-		int64_t left;
-
-		if (flock(fd, how | LOCK_NB) == 0)
-			return 0;
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return -1;
-		left = deadline - gl_mono_us();
-		if (left <= 0) {
-			errno = EWOULDBLOCK;
-			return -1;
-		}
-		if (pause_us > left)
-			pause_us = (long)left;
-		ts.tv_sec = 0;
-		ts.tv_nsec = pause_us * 1000;
-		nanosleep(&ts, NULL);
-		if (pause_us < 1000)
-			pause_us *= 2;
-	}
-}
 
 void gl_store_deadline(gl_store *st, long ms)
 {

@@ -32,6 +32,7 @@
 #ifndef GL_STORE_H
 #define GL_STORE_H
 
+#include "clock.h"
 #include "config.h"
 
 #define GL_BATCH 500
@@ -71,6 +72,10 @@ struct gl_store_ops {
 struct gl_store {
 	const struct gl_store_ops *ops;
 	int64_t deadline_us; /* CLOCK_MONOTONIC; 0: none */
+	const char *where;   /* for messages: the file, or HOST:PORT
+				(owned by the store) */
+	long timeout_ms;     /* its bound for one decision: lock_timeout
+				or redis_timeout */
 };
 
 /* Sets the deadline ms from now (0: clears it). */
@@ -79,15 +84,6 @@ void gl_store_deadline(gl_store *st, long ms);
 /* Microseconds left before the deadline (at most cap_ms); 0 when past;
  * cap_ms when there is no deadline. */
 int64_t gl_store_left_us(const gl_store *st, long cap_ms);
-int64_t gl_mono_us(void);
-
-/*
- * flock(fd, how) waiting at most wait_us: short sleeps from 20 us up to
- * 1 ms between non-blocking tries (flock has no timed wait, and a signal
- * would disturb Exim). 0 locked; -1 with errno EWOULDBLOCK when the time
- * ran out, or flock's own errno.
- */
-int gl_flock_wait(int fd, int how, int64_t wait_us);
 
 /* Opens the backend the configuration names; NULL with err on error. */
 gl_store *gl_store_open(const gl_config *cfg, gl_err *err);

@@ -339,6 +339,8 @@ gl_store *gl_store_gdbm_open(const char *path, long lock_timeout_ms,
 		return NULL;
 	}
 	s->base.ops = &gdbm_ops;
+	s->base.where = s->path;
+	s->base.timeout_ms = lock_timeout_ms;
 	s->lock_timeout_ms = lock_timeout_ms;
 	return &s->base;
 }

@@ -418,6 +418,8 @@ gl_store *gl_store_lmdb_open(const gl_config *cfg, gl_err *err)
 	snprintf(s->wlock, sizeof s->wlock, "%s.wlock", cfg->database);
 	snprintf(s->snapshot, sizeof s->snapshot, "%s", cfg->lmdb_snapshot);
 	s->base.ops = &lmdb_ops;
+	s->base.where = s->path;
+	s->base.timeout_ms = cfg->lock_timeout_ms;
 	s->lock_timeout_ms = cfg->lock_timeout_ms;
 	s->mapsize = (size_t)cfg->lmdb_mapsize_mb << 20;
 	s->sync = cfg->lmdb_sync;

@@ -447,6 +447,8 @@ gl_store *gl_store_redis_open(const gl_config *cfg, gl_err *err)
 	}
 	s->base.ops = &redis_ops;
 	snprintf(s->where, sizeof s->where, "%s", cfg->redis);
+	s->base.where = s->where;
+	s->base.timeout_ms = cfg->redis_timeout_ms;
 	snprintf(s->prefix, sizeof s->prefix, "%s", cfg->redis_prefix);
 	s->plen = strlen(s->prefix);
 	s->timeout_ms = cfg->redis_timeout_ms;

@@ -104,13 +104,6 @@ static void fold_local(const char *lp, char *out, size_t outsz)
 	out[o] = '\0';
 }
 
-static void lower(char *s)
-{
-	for (; *s; s++)
-		if (*s >= 'A' && *s <= 'Z')
-			*s = (char)(*s - 'A' + 'a');
-}
-
 int gl_fold_rcpt(const char *in, char *out, size_t outsz, gl_err *err)
 {
 	if (in == NULL || *in == '\0')
@@ -118,7 +111,7 @@ int gl_fold_rcpt(const char *in, char *out, size_t outsz, gl_err *err)
 	if (gl_copy(out, outsz, in) < 0)
 		return gl_fail(err, "recipient address longer than %d bytes",
 			       GL_ADDR_MAX);
-	lower(out);
+	gl_lower(out);
 	return 0;
 }
 
@@ -135,7 +128,7 @@ int gl_fold_sender(const char *in, int normalize, char *out, size_t outsz,
 	if (strlen(in) > GL_ADDR_MAX || gl_copy(out, outsz, in) < 0)
 		return gl_fail(err, "sender address longer than %d bytes",
 			       GL_ADDR_MAX);
-	lower(out);
+	gl_lower(out);
 	if (!normalize)
 		return 0;
 

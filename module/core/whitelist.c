@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,7 @@
 #include <time.h>
 
 #include "addr.h"
-#include "config.h"
+#include "parse.h"
 #include "triplet.h"
 
 
@@ -27,7 +28,7 @@ void gl_wl_entry_free(gl_wl_entry *e)
 }
 
 /* Creates *wlp when NULL and points *tail_r at the end of its list. */
-static int list_tail(gl_whitelist **wlp, int sender_normalize,
+static int list_tail(gl_whitelist **wlp,
 		     gl_wl_entry ***tail_r, gl_err *err)
 {
 	gl_wl_entry **tail;
@@ -36,7 +37,6 @@ static int list_tail(gl_whitelist **wlp, int sender_normalize,
 		*wlp = calloc(1, sizeof **wlp);
 		if (*wlp == NULL)
 			return gl_fail(err, "out of memory");
-		(*wlp)->sender_normalize = sender_normalize;
 	}
 	for (tail = &(*wlp)->head; *tail != NULL; tail = &(*tail)->next)
 		;
@@ -55,7 +55,7 @@ int gl_whitelist_parse_text(gl_whitelist **wlp, const char *text, size_t len,
 	gl_err why;
 	int blank;
 
-	if (list_tail(wlp, sender_normalize, &tail, err) < 0)
+	if (list_tail(wlp, &tail, err) < 0)
 		return -1;
 	for (; p < end; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(end - p));
@@ -151,26 +151,18 @@ int gl_parse_expiry(const char *s, gl_time base, gl_time *t_r)
 
 static char *dup_lower(const char *s, size_t n)
 {
-	char *d = malloc(n + 1);
-	size_t i;
+	char *d = strndup(s, n);
 
-	if (d == NULL)
-		return NULL;
-	for (i = 0; i < n; i++)
-		d[i] = (char)tolower((unsigned char)s[i]);
-	d[n] = '\0';
+	if (d != NULL)
+		gl_lower(d);
 	return d;
 }
 
+#define DNS_NAME_MAX 253
+
 static int valid_domain(const char *s)
 {
-	if (*s == '\0' || strlen(s) > 253)
-		return 0;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '-' &&
-		    *s != '_')
-			return 0;
-	return 1;
+	return gl_valid_name(s, DNS_NAME_MAX);
 }
 
 /* Fills e->type, e->value and e->net from the ENTRY word. */
@@ -305,7 +297,7 @@ int gl_whitelist_load_file(gl_whitelist **wlp, const char *path,
 	int blank, got;
 	FILE *fp;
 
-	if (list_tail(wlp, sender_normalize, &tail, err) < 0)
+	if (list_tail(wlp, &tail, err) < 0)
 		return -1;
 	fp = fopen(path, "re");
 	if (fp == NULL) {

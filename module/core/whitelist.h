@@ -39,7 +39,6 @@ typedef struct gl_wl_entry {
 
 typedef struct gl_whitelist {
 	gl_wl_entry *head;
-	int sender_normalize;
 } gl_whitelist;
 
 /* What a decision is matched against; host is NULL unless verified. */

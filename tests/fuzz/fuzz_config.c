@@ -8,6 +8,7 @@
 
 #include "../../module/core/addr.h"
 #include "../../module/core/config.h"
+#include "../../module/core/parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

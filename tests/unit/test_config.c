@@ -2,6 +2,7 @@
 #include "unit.h"
 
 #include "../../module/core/config.h"
+#include "../../module/core/parse.h"
 #include "../../module/core/whitelist.h"
 
 static char dir[256];

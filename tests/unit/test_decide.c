@@ -207,7 +207,8 @@ static void test_lost_races(void **state)
 {
 	static const struct gl_store_ops ops = { .name = "race",
 		.get = race_get, .casv = race_cas };
-	gl_store race = { &ops, 0 }, *saved = st;
+	gl_store race = { .ops = &ops, .where = "race", .timeout_ms = 200 };
+	gl_store *saved = st;
 	const char *y;
 
 	st = &race;

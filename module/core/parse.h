@@ -1,0 +1,24 @@
+/*
+ * parse.h - the value syntaxes the configuration, the whitelist and the
+ * admin tool share. Each returns 0 with *out set, or -1 leaving *out
+ * untouched.
+ */
+#ifndef GL_PARSE_H
+#define GL_PARSE_H
+
+#include "gl.h"
+
+/*
+ * A duration: whole seconds, or a number followed by s, m, h, d or w;
+ * with allow_ms also "ms". *ms_r in milliseconds. -1 for anything else
+ * (empty, sign, more than ten years, junk).
+ */
+int gl_parse_duration(const char *s, int allow_ms, int64_t *ms_r) GL_WUR;
+
+/* yes/true/on/1 or no/false/off/0. */
+int gl_parse_bool(const char *v, int *out) GL_WUR;
+
+/* A whole number from 0 to max, digits only. */
+int gl_parse_uint(const char *v, long max, long *out) GL_WUR;
+
+#endif
