@@ -7,6 +7,7 @@ GL_SO=${GL_SO:-$TOP/module/greylist.so}
 GL_ADMIN=${GL_ADMIN:-$TOP/tools/greylist-admin}
 GL_PRELOAD=${GL_PRELOAD:-}
 EXIM=${EXIM:-/usr/sbin/exim4}
+. "$TOP/tests/port.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/gl-it-XXXXXX")
 chmod 0755 "$T"
 PIDS=""
@@ -139,10 +140,32 @@ smtp_bh() {
 		[ -n "${4:-}" ] && printf 'AUTH PLAIN %s\r\n' "$4"
 		printf 'MAIL FROM:<%s>%s\r\nRCPT TO:<%s>\r\nQUIT\r\n' "$2" \
 			"${MAIL_OPTS:-}" "$3"
-	} | exim_run -C "$T/exim.conf" -bh "$1" 2>>"$T/bh.err" |
+	} | { exim_run -C "$T/exim.conf" -bh "$1" 2>>"$T/bh.err"; echo $? >"$T/bh.rc"; } |
 		tr -d '\r' >"$T/bh.out"
 	# Replies: banner, EHLO (multi-line), [AUTH], MAIL, RCPT, QUIT.
 	grep -E '^[0-9]{3} ' "$T/bh.out" | sed -n "$(( ${4:+1} + 4 ))p"
+}
+
+# rcpt IP FROM: the reply to one RCPT TO:<$RCPT_TO> (default
+# user@test.example) through exim -bh; Exim's log lines in $T/bh.err
+# (emptied first), its exit status in $T/bh.rc.
+rcpt() { : >"$T/bh.err"; smtp_bh "$1" "$2" "${RCPT_TO:-user@test.example}"; }
+
+# expect_rcpt WANT DESC IP FROM: one check, ok when the reply to RCPT
+# starts with WANT (several prefixes separated by '|') and Exim ended
+# normally (not by a signal). The reply is left in $r.
+expect_rcpt() {
+	r=$(rcpt "$3" "$4")
+	erc=$(cat "$T/bh.rc" 2>/dev/null)
+	match=""
+	old_ifs=$IFS; IFS='|'
+	for w in $1; do case $r in "$w"*) match=1 ;; esac; done
+	IFS=$old_ifs
+	if [ -n "$match" ] && [ "${erc:-0}" -lt 128 ]; then
+		ok "$2 ($r)"
+	else
+		nok "$2: got '$r' (Exim exit ${erc:-?}), want $1"
+	fi
 }
 
 # start_redis: a redis-server on 127.0.0.1 in $T/redis; sets REDIS_PORT
@@ -151,7 +174,7 @@ start_redis() {
 	mkdir -p "$T/redis"
 	i=0
 	while [ $i -lt 5 ]; do
-		REDIS_PORT=$(( 20000 + ( $(od -An -N2 -tu2 /dev/urandom) % 10000 ) ))
+		REDIS_PORT=$(free_port) || return 1
 		redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T/redis" \
 			--save '' --appendonly no --daemonize no \
 			--enable-debug-command yes \

@@ -4,20 +4,6 @@
 
 EXIM_USER=Debian-exim
 
-# free_port: prints a port below the ephemeral range that nothing uses.
-free_port() {
-	i=0
-	while [ $i -lt 50 ]; do
-		p=$(( 20000 + ( $(od -An -N2 -tu2 /dev/urandom) % 10000 ) ))
-		if ! ss -Htan 2>/dev/null | awk '{print $4; print $5}' | grep -q ":$p\$"; then
-			echo "$p"
-			return 0
-		fi
-		i=$((i + 1))
-	done
-	return 1
-}
-
 # start_receiver: the receiving daemon in $T/r, running as Debian-exim as
 # in production; sets RPORT and RPID.
 start_receiver() {

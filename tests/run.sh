@@ -66,7 +66,8 @@ suite() {
 }
 
 # One redis-server for the unit tests of the Redis store.
-rport=$(( 20000 + ( $(od -An -N2 -tu2 /dev/urandom) % 10000 ) ))
+. "$top/tests/port.sh"
+rport=$(free_port) || { echo "not ok - no free port for redis-server"; exit 1; }
 mkdir -p "$log/redis"
 redis-server --port "$rport" --bind 127.0.0.1 --dir "$log/redis" --save '' \
 	--appendonly no --daemonize no >"$log/redis/log" 2>&1 &

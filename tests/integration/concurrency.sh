@@ -9,7 +9,7 @@ plan 16
 for backend in gdbm lmdb; do
 # lock_timeout 2s: this test is about nothing lost or duplicated under
 # concurrency, on a machine that may be loaded (sanitizers, CI); the bound
-# on waiting is robustness.sh's test.
+# on waiting is robust_database.sh's test.
 RNAME=$backend GL_DELAY=3s GL_EXTRA="auto_whitelist_clients = 0
 lock_timeout = 2s
 backend = $backend" start_receiver || { nok "receiving Exim ($backend) started"; exit 1; }
