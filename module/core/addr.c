@@ -58,12 +58,14 @@ static int from_text(const char *s, CIDR *out)
 int gl_ip_parse(const char *s, CIDR *ip_r, gl_err *err)
 {
 	char p[64];
+	CIDR ip;
 
 	if (s == NULL || *s == '\0')
 		return gl_fail(err, "empty client address");
-	if (strlen(s) > 45 || from_text(s, ip_r) < 0)
+	if (strlen(s) > 45 || from_text(s, &ip) < 0)
 		return gl_fail(err, "'%s' is not an IP address",
 			       gl_printable(p, sizeof p, s));
+	*ip_r = ip;
 	return 0;
 }
 
@@ -74,14 +76,15 @@ int gl_net_parse(const char *s, CIDR *net_r, gl_err *err)
 	size_t n = slash ? (size_t)(slash - s) : strlen(s);
 	long len;
 	char *end;
+	CIDR net;
 
 	if (n == 0 || n >= sizeof buf)
 		goto bad;
 	memcpy(buf, s, n);
 	buf[n] = '\0';
-	if (from_text(buf, net_r) < 0)
+	if (from_text(buf, &net) < 0)
 		goto bad;
-	len = net_r->proto == CIDR_IPV4 ? 32 : 128;
+	len = net.proto == CIDR_IPV4 ? 32 : 128;
 	if (slash != NULL) {
 		long max = len;
 
@@ -91,13 +94,14 @@ int gl_net_parse(const char *s, CIDR *net_r, gl_err *err)
 		if (*end != '\0' || len > (strchr(buf, ':') ? 128 : max))
 			goto bad;
 		/* A mapped network "::ffff:a.b.c.d/LEN" becomes IPv4. */
-		if (strchr(buf, ':') && net_r->proto == CIDR_IPV4) {
+		if (strchr(buf, ':') && net.proto == CIDR_IPV4) {
 			if (len < 96)
 				goto bad;
 			len -= 96;
 		}
 	}
-	set_prefix(net_r, (int)len);
+	set_prefix(&net, (int)len);
+	*net_r = net;
 	return 0;
 bad:
 	return gl_fail(err, "'%s' is not an address or CIDR block",

@@ -6,7 +6,7 @@
  * its IPv4 address, so a client is the same whichever way Exim shows it.
  * Results are written into caller-owned CIDR structs and buffers; nothing
  * is kept. On error the functions return -1 with err saying which value
- * was wrong.
+ * was wrong, and leave their outputs untouched.
  */
 #ifndef GL_ADDR_H
 #define GL_ADDR_H

@@ -13,10 +13,15 @@
  *
  * It returns 0 with res filled, or -1 with err when it cannot decide: bad
  * argument, unreadable or busy store, a record it does not recognise. The
- * caller then answers per on_error with gl_error_result().
+ * caller then answers per on_error with gl_error_result(). res is always
+ * initialised (every field zero or set), so it may be logged after -1;
+ * its verdict and reason mean nothing then.
  *
  * A gl_ctx holds what lives across decisions (the parsed database
- * whitelist); the caller owns the configuration and the store.
+ * whitelist); the caller owns the configuration and the store, and
+ * neither may change while ctx uses them. res->wl points into the
+ * configuration's whitelist or ctx's: it stays valid until the next
+ * gl_decide() on ctx, gl_ctx_free() or gl_config_free().
  */
 #ifndef GL_DECIDE_H
 #define GL_DECIDE_H

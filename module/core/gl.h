@@ -1,10 +1,12 @@
 /*
  * gl.h - definitions every core module shares.
  *
- * The core never logs, never exits and never reads the clock: each
- * function that can fail fills a gl_err that its caller reports (the
- * Exim glue through Exim's log, greylist-admin on stderr), and each
- * function that needs the time takes it as a parameter.
+ * The core never logs and never exits: each function that can fail
+ * fills a gl_err that its caller reports (the Exim glue through Exim's
+ * log, greylist-admin on stderr). Greylisting never reads the clock:
+ * every function that needs the time of day takes it as a parameter. (The
+ * stores read the monotonic clock for their time bounds, clock.h, and
+ * recover names the copy it moves aside with the time.)
  *
  * Limits on untrusted input are fixed here. Longer input is rejected,
  * never silently truncated.

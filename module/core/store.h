@@ -8,14 +8,21 @@
  *
  *   get   fetches n keys at once (one open, one round trip); for each
  *         item, found is 1 (val, vlen filled) or 0. vlen is the buffer
- *         size on entry; a larger stored value is an error.
+ *         size on entry; a larger stored value is an error. After -1,
+ *         found, val and vlen of every item are unspecified.
  *   casv  n compare-and-sets, each atomic against every other process and
  *         host: when the stored value equals (old, oldlen) (old == NULL:
  *         when the key is absent) store (val, vlen) (val == NULL: delete)
  *         and set done = 1; else change nothing and set done = 0. ttl
  *         (seconds, 0 = none) lets a backend expire the key itself. A
- *         batch holds the writer lock once: keep n small (purge uses
- *         batches of GL_BATCH).
+ *         batch holds the writer lock once (GDBM; LMDB: one transaction;
+ *         Redis: one pipelined round trip of one script call per item):
+ *         keep n small (batch.h uses GL_BATCH). Each item is atomic; a
+ *         batch as a whole is atomic on GDBM and LMDB only, so values
+ *         that must change together live in one key (dbwl.h). After -1:
+ *         GDBM keeps the items before the failure written (done = 1),
+ *         LMDB writes none (every done = 0), Redis keeps the items the
+ *         server answered before the failure (done = 1).
  *   scan  calls fn for every key in no particular order until fn returns
  *         non-zero (returned as is); 0 at the end. A long scan is read in
  *         chunks so that writers are never locked out for long: a key

@@ -102,12 +102,32 @@ static void test_networks(void **state)
 	(void)state;
 }
 
+/* A failed parse leaves its output as it was. */
+static void test_untouched_on_error(void **state)
+{
+	static const char *const bad[] = { "192.0.2.0/33", "192.0.2.1/x",
+		"::ffff:192.0.2.0/64", "", "not an address", "2001:db8::/129" };
+	CIDR before, c;
+	size_t i;
+
+	memset(&before, 0x5a, sizeof before);
+	for (i = 0; i < N_ELEMS(bad); i++) {
+		c = before;
+		assert_int_equal(gl_net_parse(bad[i], &c, NULL), -1);
+		assert_memory_equal(&c, &before, sizeof c);
+		assert_int_equal(gl_ip_parse(bad[i], &c, NULL), -1);
+		assert_memory_equal(&c, &before, sizeof c);
+	}
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_subnets),
 		cmocka_unit_test(test_not_addresses),
 		cmocka_unit_test(test_networks),
+		cmocka_unit_test(test_untouched_on_error),
 	};
 	return cmocka_run_group_tests_name("addr", tests, NULL, NULL);
 }
