@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,184 +46,157 @@ void gl_config_free(gl_config *cfg)
 		free(cfg->whitelist_files[--cfg->nwhitelist_files]);
 }
 
+/*
+ * Every key: its name, how its value is read, where it goes, its bounds
+ * and what a bad value is told. Numbers are whole, from min to max;
+ * durations are in seconds (DURATION) or milliseconds (MILLIS); text and
+ * paths fit their field.
+ */
+enum kind { PATH, DURATION, MILLIS, INT, LONG, UNSIGNED, BOOL, WORD, TEXT,
+	    HOSTPORT, WHITELIST };
 
+typedef struct key {
+	const char *name;
+	enum kind kind;
+	size_t off, size;           /* the field in gl_config */
+	long min, max;
+	const char *const *words;   /* WORD: the value is its index */
+	const char *why;
+} key;
 
+#define FIELD(f) offsetof(gl_config, f), sizeof(((gl_config *)0)->f)
+#define WANT_SECS "want a duration of at least 1s (a number with s, m, h, d or w)"
+#define WANT_PATH "want an absolute file name"
 
-/* Seconds from a duration, for keys that do not take "ms". */
-static int parse_secs(const char *v, gl_time min, gl_time *out)
+static const char *const on_error_words[] = { "accept", "defer", NULL };
+static const char *const log_words[] = { "none", "defer", "all", NULL };
+static const char *const backend_words[] = { "gdbm", "redis", "lmdb", NULL };
+
+static const key keys[] = {
+	{ "database", PATH, FIELD(database), 0, 0, NULL, WANT_PATH },
+	{ "delay", DURATION, FIELD(delay), 1, 0, NULL, WANT_SECS },
+	{ "retry_window", DURATION, FIELD(retry_window), 1, 0, NULL, WANT_SECS },
+	{ "pass_lifetime", DURATION, FIELD(pass_lifetime), 1, 0, NULL, WANT_SECS },
+	{ "ipv4_prefix", INT, FIELD(ipv4_prefix), 0, 32, NULL,
+	  "want a prefix length from 0 to 32" },
+	{ "ipv6_prefix", INT, FIELD(ipv6_prefix), 0, 128, NULL,
+	  "want a prefix length from 0 to 128" },
+	{ "whitelist", WHITELIST, 0, 0, 0, 0, NULL,
+	  "want an absolute file name no longer than PATH_MAX" },
+	{ "on_error", WORD, FIELD(on_error), 0, 0, on_error_words,
+	  "want accept or defer" },
+	{ "sender_normalize", BOOL, FIELD(sender_normalize), 0, 0, NULL,
+	  "want yes or no" },
+	{ "match_pools", BOOL, FIELD(match_pools), 0, 0, NULL, "want yes or no" },
+	{ "auto_whitelist_clients", UNSIGNED, FIELD(auto_whitelist_clients), 0,
+	  1000000, NULL, "want a whole number from 0 (off) to 1000000" },
+	{ "log", WORD, FIELD(log), 0, 0, log_words, "want none, defer or all" },
+	{ "backend", WORD, FIELD(backend), 0, 0, backend_words,
+	  "want gdbm, lmdb or redis" },
+	{ "lock_timeout", MILLIS, FIELD(lock_timeout_ms), 0, 10000, NULL,
+	  "want a duration from 0ms to 10s (for example 200ms)" },
+	{ "lmdb_sync", BOOL, FIELD(lmdb_sync), 0, 0, NULL, "want yes or no" },
+	{ "lmdb_mapsize", LONG, FIELD(lmdb_mapsize_mb), 16, 1048576, NULL,
+	  "want a size in MiB from 16 to 1048576" },
+	{ "lmdb_snapshot", PATH, FIELD(lmdb_snapshot), 0, 0, NULL, WANT_PATH },
+	{ "redis", HOSTPORT, FIELD(redis), 0, 0, NULL,
+	  "want HOST:PORT or an absolute socket path" },
+	{ "redis_prefix", TEXT, FIELD(redis_prefix), 0, 100, NULL,
+	  "want at most 100 characters" },
+	{ "redis_timeout", MILLIS, FIELD(redis_timeout_ms), 1, 10000, NULL,
+	  "want a duration from 1ms to 10s (for example 200ms)" },
+	{ "redis_password_file", PATH, FIELD(redis_password_file), 0, 0, NULL,
+	  WANT_PATH },
+	{ "redis_db", INT, FIELD(redis_db), 0, 1000, NULL,
+	  "want a database number from 0 to 1000" },
+};
+
+/* WORD keys store the index of the word in an enum of config.h. */
+_Static_assert(sizeof(enum gl_on_error) == sizeof(int) &&
+	       sizeof(enum gl_log) == sizeof(int) &&
+	       sizeof(enum gl_backend) == sizeof(int), "enums are ints");
+
+static int add_whitelist(gl_config *cfg, const char *v, const char **why)
 {
-	int64_t ms;
-
-	if (gl_parse_duration(v, 0, &ms) < 0 || ms / 1000 < min)
+	if (cfg->nwhitelist_files >= GL_MAX_WHITELIST_FILES) {
+		*why = "too many whitelist files (at most 32)";
 		return -1;
-	*out = ms / 1000;
+	}
+	if (v[0] != '/' || strlen(v) >= PATH_MAX ||
+	    (cfg->whitelist_files[cfg->nwhitelist_files] = strdup(v)) == NULL)
+		return -1;
+	cfg->nwhitelist_files++;
 	return 0;
 }
 
-static int parse_ms(const char *v, long min, long max, long *out)
+/* Reads v as k says into its field; 0, or -1 leaving the field as it
+ * was. */
+static int set(gl_config *cfg, const key *k, const char *v, const char **why)
 {
+	char *f = (char *)cfg + k->off;
 	int64_t ms;
+	long n;
+	int b, i;
 
-	if (gl_parse_duration(v, 1, &ms) < 0 || ms < min || ms > max)
+	switch (k->kind) {
+	case PATH:
+		return v[0] == '/' ? gl_copy(f, k->size, v) : -1;
+	case TEXT:
+		return strlen(v) > (size_t)k->max ? -1 : gl_copy(f, k->size, v);
+	case HOSTPORT:
+		return v[0] != '/' && strchr(v, ':') == NULL ? -1 :
+		       gl_copy(f, k->size, v);
+	case DURATION:
+		if (gl_parse_duration(v, 0, &ms) < 0 || ms / 1000 < k->min)
+			return -1;
+		*(gl_time *)(void *)f = ms / 1000;
+		return 0;
+	case MILLIS:
+		if (gl_parse_duration(v, 1, &ms) < 0 || ms < k->min || ms > k->max)
+			return -1;
+		*(long *)(void *)f = (long)ms;
+		return 0;
+	case INT:
+	case LONG:
+	case UNSIGNED:
+		if (gl_parse_uint(v, k->max, &n) < 0 || n < k->min)
+			return -1;
+		if (k->kind == INT)
+			*(int *)(void *)f = (int)n;
+		else if (k->kind == LONG)
+			*(long *)(void *)f = n;
+		else
+			*(unsigned *)(void *)f = (unsigned)n;
+		return 0;
+	case BOOL:
+		if (gl_parse_bool(v, &b) < 0)
+			return -1;
+		*(int *)(void *)f = b;
+		return 0;
+	case WORD:
+		for (i = 0; k->words[i] != NULL; i++)
+			if (!strcmp(v, k->words[i])) {
+				*(int *)(void *)f = i; /* enums of config.h */
+				return 0;
+			}
 		return -1;
-	*out = (long)ms;
-	return 0;
-}
-
-static int set_path(char *dst, size_t sz, const char *v)
-{
-	if (v[0] != '/')
-		return -1;
-	return gl_copy(dst, sz, v);
+	case WHITELIST:
+		return add_whitelist(cfg, v, why);
+	}
+	return -1;
 }
 
 /* Applies one key; returns 0, or -1 with why (a short phrase) set. */
 static int apply(gl_config *cfg, const char *k, const char *v,
 		 const char **why)
 {
-	long n;
-	int b;
+	size_t i;
 
-	*why = NULL;
-	if (!strcmp(k, "database")) {
-		*why = "want an absolute file name";
-		return set_path(cfg->database, sizeof cfg->database, v);
-	}
-	if (!strcmp(k, "delay")) {
-		*why = "want a duration of at least 1s (a number with s, m, h, d or w)";
-		return parse_secs(v, 1, &cfg->delay);
-	}
-	if (!strcmp(k, "retry_window")) {
-		*why = "want a duration of at least 1s (a number with s, m, h, d or w)";
-		return parse_secs(v, 1, &cfg->retry_window);
-	}
-	if (!strcmp(k, "pass_lifetime")) {
-		*why = "want a duration of at least 1s (a number with s, m, h, d or w)";
-		return parse_secs(v, 1, &cfg->pass_lifetime);
-	}
-	if (!strcmp(k, "ipv4_prefix")) {
-		*why = "want a prefix length from 0 to 32";
-		if (gl_parse_uint(v, 32, &n) < 0)
-			return -1;
-		cfg->ipv4_prefix = (int)n;
-		return 0;
-	}
-	if (!strcmp(k, "ipv6_prefix")) {
-		*why = "want a prefix length from 0 to 128";
-		if (gl_parse_uint(v, 128, &n) < 0)
-			return -1;
-		cfg->ipv6_prefix = (int)n;
-		return 0;
-	}
-	if (!strcmp(k, "whitelist")) {
-		if (cfg->nwhitelist_files >= GL_MAX_WHITELIST_FILES) {
-			*why = "too many whitelist files (at most 32)";
-			return -1;
+	for (i = 0; i < sizeof keys / sizeof *keys; i++)
+		if (!strcmp(k, keys[i].name)) {
+			*why = keys[i].why;
+			return set(cfg, &keys[i], v, why);
 		}
-		*why = "want an absolute file name no longer than PATH_MAX";
-		if (v[0] != '/' || strlen(v) >= PATH_MAX ||
-		    (cfg->whitelist_files[cfg->nwhitelist_files] = strdup(v)) == NULL)
-			return -1;
-		cfg->nwhitelist_files++;
-		return 0;
-	}
-	if (!strcmp(k, "on_error")) {
-		*why = "want accept or defer";
-		if (!strcmp(v, "accept"))
-			cfg->on_error = GL_ON_ERROR_ACCEPT;
-		else if (!strcmp(v, "defer"))
-			cfg->on_error = GL_ON_ERROR_DEFER;
-		else
-			return -1;
-		return 0;
-	}
-	if (!strcmp(k, "sender_normalize") || !strcmp(k, "match_pools") ||
-	    !strcmp(k, "lmdb_sync")) {
-		*why = "want yes or no";
-		if (gl_parse_bool(v, &b) < 0)
-			return -1;
-		if (k[0] == 's')
-			cfg->sender_normalize = b;
-		else if (k[0] == 'm')
-			cfg->match_pools = b;
-		else
-			cfg->lmdb_sync = b;
-		return 0;
-	}
-	if (!strcmp(k, "lmdb_mapsize")) {
-		*why = "want a size in MiB from 16 to 1048576";
-		if (gl_parse_uint(v, 1048576, &n) < 0 || n < 16)
-			return -1;
-		cfg->lmdb_mapsize_mb = n;
-		return 0;
-	}
-	if (!strcmp(k, "lmdb_snapshot")) {
-		*why = "want an absolute file name";
-		return set_path(cfg->lmdb_snapshot, sizeof cfg->lmdb_snapshot, v);
-	}
-	if (!strcmp(k, "auto_whitelist_clients")) {
-		*why = "want a whole number from 0 (off) to 1000000";
-		if (gl_parse_uint(v, 1000000, &n) < 0)
-			return -1;
-		cfg->auto_whitelist_clients = (unsigned)n;
-		return 0;
-	}
-	if (!strcmp(k, "log")) {
-		*why = "want none, defer or all";
-		if (!strcmp(v, "none"))
-			cfg->log = GL_LOG_NONE;
-		else if (!strcmp(v, "defer"))
-			cfg->log = GL_LOG_DEFER;
-		else if (!strcmp(v, "all"))
-			cfg->log = GL_LOG_ALL;
-		else
-			return -1;
-		return 0;
-	}
-	if (!strcmp(k, "backend")) {
-		*why = "want gdbm, lmdb or redis";
-		if (!strcmp(v, "gdbm"))
-			cfg->backend = GL_BACKEND_GDBM;
-		else if (!strcmp(v, "redis"))
-			cfg->backend = GL_BACKEND_REDIS;
-		else if (!strcmp(v, "lmdb"))
-			cfg->backend = GL_BACKEND_LMDB;
-		else
-			return -1;
-		return 0;
-	}
-	if (!strcmp(k, "redis")) {
-		*why = "want HOST:PORT or an absolute socket path";
-		if (v[0] != '/' && strchr(v, ':') == NULL)
-			return -1;
-		return gl_copy(cfg->redis, sizeof cfg->redis, v);
-	}
-	if (!strcmp(k, "redis_prefix")) {
-		*why = "want at most 100 characters";
-		if (strlen(v) > 100)
-			return -1;
-		return gl_copy(cfg->redis_prefix, sizeof cfg->redis_prefix, v);
-	}
-	if (!strcmp(k, "redis_timeout")) {
-		*why = "want a duration from 1ms to 10s (for example 200ms)";
-		return parse_ms(v, 1, 10000, &cfg->redis_timeout_ms);
-	}
-	if (!strcmp(k, "redis_password_file")) {
-		*why = "want an absolute file name";
-		return set_path(cfg->redis_password_file,
-				sizeof cfg->redis_password_file, v);
-	}
-	if (!strcmp(k, "redis_db")) {
-		*why = "want a database number from 0 to 1000";
-		if (gl_parse_uint(v, 1000, &n) < 0)
-			return -1;
-		cfg->redis_db = (int)n;
-		return 0;
-	}
-	if (!strcmp(k, "lock_timeout")) {
-		*why = "want a duration from 0ms to 10s (for example 200ms)";
-		return parse_ms(v, 0, 10000, &cfg->lock_timeout_ms);
-	}
 	*why = "unknown key";
 	return -1;
 }

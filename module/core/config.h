@@ -22,6 +22,7 @@
 
 struct gl_whitelist;
 
+/* In the order of their words in config.c's key table. */
 enum gl_on_error { GL_ON_ERROR_ACCEPT, GL_ON_ERROR_DEFER };
 enum gl_log { GL_LOG_NONE, GL_LOG_DEFER, GL_LOG_ALL };
 enum gl_backend { GL_BACKEND_GDBM, GL_BACKEND_REDIS, GL_BACKEND_LMDB };

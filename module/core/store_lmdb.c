@@ -75,8 +75,10 @@ enum { SH_INO, SH_DEV, SH_BTIME, SH_RESERVED };
 #define RESERVE_PER_ITEM 10
 #define RESERVE_SLACK    64
 #define RESERVE_STEP     ((off_t)256 << 10)
-/* LMDB's lock file: its reader table (4096 slots of 64 bytes) and header. */
-#define LOCKFILE_BYTES   ((off_t)(4096 + 64) * 64)
+/* Readers at once: one per Exim process. LMDB's lock file holds a slot
+ * of 64 bytes for each, and its header. */
+#define MAX_READERS      4096
+#define LOCKFILE_BYTES   ((off_t)(MAX_READERS + 64) * 64)
 
 static int lfail(lstore *s, gl_err *err, const char *what, int rc)
 {
@@ -195,7 +197,7 @@ static int open_env(lstore *s, unsigned int flags)
 		s->env = NULL;
 		return rc;
 	}
-	mdb_env_set_maxreaders(s->env, 4096);
+	mdb_env_set_maxreaders(s->env, MAX_READERS);
 	mdb_env_set_mapsize(s->env, s->mapsize);
 	rc = mdb_env_open(s->env, s->path, flags, 0660);
 	if (rc == 0) {
