@@ -39,6 +39,11 @@ chmod -R a+rX "$T/bin"
 plan() { echo "1..$1"; }
 skip() { echo "ok - $1 # SKIP $2"; }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+H=${GL_HELPERS:-$TOP/build/tests}  # the C helpers of the tests
+DB=$T/db/greylist.gdbm              # the database write_gl_conf names
+# A ARGS: greylist-admin on the configuration write_gl_conf writes.
+A() { "$GL_ADMIN" -c "$T/greylist.conf" "$@"; }
+
 ok() { echo "ok - $*"; }
 nok() { echo "not ok - $*"; }
 # check DESCRIPTION COMMAND...: ok when the command succeeds.

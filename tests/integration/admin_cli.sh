@@ -7,7 +7,6 @@ plan 60
 
 write_gl_conf "retry_window = 6s"
 write_exim_conf
-A() { "$GL_ADMIN" -c "$T/greylist.conf" "$@"; }
 dl() { exim_run -C "$T/exim.conf" -be "\${dlfunc{GREYLIST_SO}{greylist}{GREYLIST_CONF}{$1}{$2}{$3}}" 2>>"$T/be.err"; }
 
 t0=$(date +%s)

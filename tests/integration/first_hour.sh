@@ -7,7 +7,6 @@
 . "$(dirname "$0")/../lib.sh"
 plan 24
 R=user@test.example
-A() { "$GL_ADMIN" -c "$T/greylist.conf" "$@"; }
 owner() { stat -c %U "$1" 2>/dev/null; }
 rcpt() { : >"$T/bh.err"; smtp_bh "$1" "$2" $R; }
 # Exim for check: with the sanitizer runtime when the module has it.

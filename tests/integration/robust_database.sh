@@ -4,10 +4,7 @@
 # decoder refuses, a lock held elsewhere; recover repairs, through Exim.
 . "$(dirname "$0")/../lib.sh"
 plan 22
-H=${GL_HELPERS:-$TOP/build/tests}
 R=user@test.example
-DB=$T/db/greylist.gdbm
-A() { "$GL_ADMIN" -c "$T/greylist.conf" "$@"; }
 
 write_exim_conf
 

@@ -4,10 +4,7 @@
 # crash, through Exim.
 . "$(dirname "$0")/../lib.sh"
 plan 43
-H=${GL_HELPERS:-$TOP/build/tests}
 R=user@test.example
-DB=$T/db/greylist.gdbm
-A() { "$GL_ADMIN" -c "$T/greylist.conf" "$@"; }
 be() { exim_run -C "$T/exim.conf" -be "\${dlfunc{GREYLIST_SO}{greylist}{GREYLIST_CONF}{$1}{$2}{$3}}" 2>"$T/be.err"; }
 
 write_exim_conf

@@ -3,10 +3,7 @@
 # database readable and every passed triplet passed.
 . "$(dirname "$0")/../lib.sh"
 plan 3
-H=${GL_HELPERS:-$TOP/build/tests}
 R=user@test.example
-DB=$T/db/greylist.gdbm
-A() { "$GL_ADMIN" -c "$T/greylist.conf" "$@"; }
 
 write_exim_conf
 

@@ -4,10 +4,7 @@
 # LMDB) is answered per on_error and logged, through Exim.
 . "$(dirname "$0")/../lib.sh"
 plan 17
-H=${GL_HELPERS:-$TOP/build/tests}
 R=user@test.example
-DB=$T/db/greylist.gdbm
-A() { "$GL_ADMIN" -c "$T/greylist.conf" "$@"; }
 
 write_exim_conf
 
