@@ -33,6 +33,7 @@ int gl_pairs_add(gl_pairs *ps, const void *k, size_t klen, const void *v,
 	memcpy(x->v, v, vlen);
 	x->klen = klen;
 	x->vlen = vlen;
+	x->done = 0;
 	ps->n++;
 	return 0;
 }
@@ -56,28 +57,34 @@ typedef struct batch {
 	unsigned char cur[GL_BATCH][GL_VALUE_MAX];
 } batch;
 
-/* Writes ps->p[first .. first+n-1]; how many were done, or -1. */
-static long one_batch(gl_store *st, const gl_config *cfg, const gl_pairs *ps,
-		      size_t first, size_t n, enum gl_batch_mode mode,
-		      gl_time now, batch *b, gl_err *err)
+/* Writes the pairs ps->p[first .. first+n-1] not yet done; -1 on error. */
+static int one_batch(gl_store *st, const gl_config *cfg, gl_pairs *ps,
+		     size_t first, size_t n, enum gl_batch_mode mode,
+		     gl_time now, batch *b, gl_err *err)
 {
-	size_t j, left = n;
-	int tries;
+	struct gl_kv *todo[GL_BATCH];
+	size_t j, m;
+	int tries, rc;
 
-	for (tries = 0; tries < GL_BATCH_TRIES && left > 0; tries++) {
-		memset(b->ci, 0, n * sizeof b->ci[0]);
+	for (tries = 0; tries < GL_BATCH_TRIES; tries++) {
+		for (m = 0, j = 0; j < n; j++)
+			if (!ps->p[first + j].done)
+				todo[m++] = &ps->p[first + j];
+		if (m == 0)
+			return 0;
+		memset(b->ci, 0, m * sizeof b->ci[0]);
 		if (mode == GL_BATCH_REPLACE) {
-			for (j = 0; j < n; j++) {
-				b->gi[j].key = ps->p[first + j].k;
-				b->gi[j].klen = ps->p[first + j].klen;
+			for (j = 0; j < m; j++) {
+				b->gi[j].key = todo[j]->k;
+				b->gi[j].klen = todo[j]->klen;
 				b->gi[j].val = b->cur[j];
 				b->gi[j].vlen = GL_VALUE_MAX;
 			}
-			if (st->ops->get(st, b->gi, n, err) < 0)
+			if (st->ops->get(st, b->gi, m, err) < 0)
 				return -1;
 		}
-		for (j = 0; j < n; j++) {
-			const struct gl_kv *x = &ps->p[first + j];
+		for (j = 0; j < m; j++) {
+			const struct gl_kv *x = todo[j];
 			gl_cas_item *c = &b->ci[j];
 
 			c->key = x->k;
@@ -94,40 +101,40 @@ static long one_batch(gl_store *st, const gl_config *cfg, const gl_pairs *ps,
 				c->oldlen = x->vlen;
 			}
 		}
-		if (st->ops->casv(st, b->ci, n, err) < 0)
+		rc = st->ops->casv(st, b->ci, m, err);
+		for (j = 0; j < m; j++)
+			todo[j]->done = b->ci[j].done;
+		if (rc < 0)
 			return -1;
-		for (left = 0, j = 0; j < n; j++)
-			left += !b->ci[j].done;
 		/* A delete that lost to a write keeps the record. */
 		if (mode == GL_BATCH_DELETE)
 			break;
 	}
-	return (long)(n - left);
+	return 0;
 }
 
-int gl_batch_write(gl_store *st, const gl_config *cfg, const gl_pairs *ps,
+int gl_batch_write(gl_store *st, const gl_config *cfg, gl_pairs *ps,
 		   enum gl_batch_mode mode, gl_time now, size_t *done_r,
 		   gl_err *err)
 {
 	struct timespec pause = { 0, GL_BATCH_PAUSE_NS };
 	batch *b = malloc(sizeof *b);
 	size_t i, n;
-	long done;
+	int rc = 0;
 
 	*done_r = 0;
 	if (b == NULL)
 		return gl_fail(err, "out of memory");
-	for (i = 0; i < ps->n; i += n) {
+	for (i = 0; i < ps->n; i++)
+		ps->p[i].done = 0;
+	for (i = 0; i < ps->n && rc == 0; i += n) {
 		n = ps->n - i < GL_BATCH ? ps->n - i : GL_BATCH;
-		done = one_batch(st, cfg, ps, i, n, mode, now, b, err);
-		if (done < 0) {
-			free(b);
-			return -1;
-		}
-		*done_r += (size_t)done;
-		if (i + n < ps->n)
+		rc = one_batch(st, cfg, ps, i, n, mode, now, b, err);
+		if (rc == 0 && i + n < ps->n)
 			nanosleep(&pause, NULL);
 	}
+	for (i = 0; i < ps->n; i++)
+		*done_r += ps->p[i].done != 0;
 	free(b);
-	return 0;
+	return rc;
 }

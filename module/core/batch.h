@@ -12,11 +12,14 @@
  *                     it was read is kept);
  *   GL_BATCH_REPLACE  stores every pair, replacing what is there, with
  *                     the TTL keys.h gives it (a pair that changed while
- *                     it was being written is tried again, up to
- *                     GL_BATCH_TRIES times).
+ *                     it was being written is read and tried again, up
+ *                     to GL_BATCH_TRIES times; pairs written are never
+ *                     sent again).
  *
- * *done_r counts the pairs written. On -1 (err says why) the batches
- * before the failing one are written and counted, the rest are not.
+ * Each pair's done says whether it was written; *done_r counts them. On
+ * -1 (err says why) the batches before the failing one are written and
+ * marked, the failing one as its backend left it (store.h), the rest
+ * not.
  */
 #ifndef GL_BATCH_H
 #define GL_BATCH_H
@@ -27,7 +30,11 @@
 #define GL_BATCH_PAUSE_NS 2000000 /* between two batches: 2 ms */
 
 typedef struct gl_pairs {
-	struct gl_kv { unsigned char *k, *v; size_t klen, vlen; } *p;
+	struct gl_kv {
+		unsigned char *k, *v;
+		size_t klen, vlen;
+		int done;       /* gl_batch_write() wrote it */
+	} *p;
 	size_t n, cap;
 } gl_pairs;
 
@@ -38,7 +45,7 @@ void gl_pairs_free(gl_pairs *ps);
 
 enum gl_batch_mode { GL_BATCH_DELETE, GL_BATCH_REPLACE };
 
-int gl_batch_write(gl_store *st, const gl_config *cfg, const gl_pairs *ps,
+int gl_batch_write(gl_store *st, const gl_config *cfg, gl_pairs *ps,
 		   enum gl_batch_mode mode, gl_time now, size_t *done_r,
 		   gl_err *err) GL_WUR;
 

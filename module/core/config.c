@@ -119,7 +119,8 @@ _Static_assert(sizeof(enum gl_on_error) == sizeof(int) &&
 static int add_whitelist(gl_config *cfg, const char *v, const char **why)
 {
 	if (cfg->nwhitelist_files >= GL_MAX_WHITELIST_FILES) {
-		*why = "too many whitelist files (at most 32)";
+		*why = "too many whitelist files (at most "
+		       GL_STR(GL_MAX_WHITELIST_FILES) ")";
 		return -1;
 	}
 	if (v[0] != '/' || strlen(v) >= PATH_MAX ||

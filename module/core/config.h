@@ -11,7 +11,8 @@
  * the whitelists stay in force. Whatever the result, cfg holds the
  * defaults, what was parsed, the notes and the whitelist: the caller owns
  * it and frees it with gl_config_free() (also after -1). -1 with an empty
- * cfg->errors means the file could not be read at all (err says why).
+ * cfg->errors means the file could not be read at all, or memory ran out
+ * (err says which).
  */
 #ifndef GL_CONFIG_H
 #define GL_CONFIG_H

@@ -301,23 +301,24 @@ int gl_dbwl_del(gl_store *st, int sender_normalize, const gl_wl_entry *e,
 
 typedef struct purge_arg {
 	gl_time now;
-	void (*removed)(void *arg, const gl_wl_entry *e);
-	void *arg;
+	gl_whitelist gone;  /* removed by the last attempt */
 } purge_arg;
 
 static int purge_fn(void *arg, gl_whitelist *wl, gl_err *err)
 {
 	purge_arg *p = arg;
-	gl_wl_entry **pp = &wl->head, *x;
+	gl_wl_entry **pp = &wl->head, *x, **tail;
 	int n = 0;
 
 	(void)err;
+	gl_whitelist_free_entries(&p->gone);   /* an attempt that lost */
+	tail = &p->gone.head;
 	while ((x = *pp) != NULL) {
-		if (x->expires != 0 && p->now > x->expires) {
-			if (p->removed != NULL)
-				p->removed(p->arg, x);
+		if (gl_wl_expired(x, p->now)) {
 			*pp = x->next;
-			gl_wl_entry_free(x);
+			x->next = NULL;
+			*tail = x;
+			tail = &x->next;
 			n++;
 		} else {
 			pp = &x->next;
@@ -330,7 +331,13 @@ int gl_dbwl_purge(gl_store *st, int sender_normalize, gl_time now,
 		  void (*removed)(void *arg, const gl_wl_entry *e), void *arg,
 		  gl_err *err)
 {
-	purge_arg p = { now, removed, arg };
+	purge_arg p = { now, { NULL } };
+	const gl_wl_entry *e;
+	int n = edit(st, sender_normalize, purge_fn, &p, err);
 
-	return edit(st, sender_normalize, purge_fn, &p, err);
+	/* Reported once the write that removed them is done. */
+	for (e = p.gone.head; n > 0 && removed != NULL && e; e = e->next)
+		removed(arg, e);
+	gl_whitelist_free_entries(&p.gone);
+	return n;
 }

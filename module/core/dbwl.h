@@ -10,10 +10,11 @@
  *
  * Key "V" (8 bytes, big-endian) says the newest generation written. A
  * decision reads it in the same store call as its triplet and re-reads
- * "W" only when it moved, so an entry added by greylist-admin takes
- * effect at the next RCPT for one more key per lookup. A writer moves
- * "V" after "W"; a reader caches the text under the generation in "W"
- * itself, never under the one "V" said.
+ * "W" whenever "V" differs from what it said at the last read, so an
+ * entry added by greylist-admin takes effect at the next RCPT for one
+ * more key per lookup. A writer moves "V" after "W", so the text a
+ * reader caches is at least as new as the "V" that made it read; its
+ * generation is the one written in "W" itself.
  *
  * A value "W" without the generation line (written by 0.1) is read with
  * the generation in "V" and gets the line at its next change. Older

@@ -41,14 +41,12 @@ void gl_yield(const gl_result *res, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "accept %s", res->reason);
 }
 
-#define DNS_NAME_MAX 253
-
 /* A host or domain name we are willing to put into a key. */
 static int valid_name(const char *s)
 {
 	size_t n = strlen(s);
 
-	return gl_valid_name(s, DNS_NAME_MAX) && s[0] != '.' && s[n - 1] != '.';
+	return gl_valid_name(s, GL_DNS_NAME_MAX) && s[0] != '.' && s[n - 1] != '.';
 }
 
 static int put_pool(const char *prefix, const char *name, char *out,
@@ -61,6 +59,20 @@ static int put_pool(const char *prefix, const char *name, char *out,
 	memcpy(out, prefix, n);
 	memcpy(out + n, name, strlen(name) + 1);
 	gl_lower(out + n);
+	return 0;
+}
+
+int gl_client_of(const gl_config *cfg, const char *text, char *out,
+		 size_t outsz, int *is_address_r, gl_err *err)
+{
+	CIDR ip;
+
+	*is_address_r = gl_ip_parse(text, &ip, NULL) == 0;
+	if (*is_address_r)
+		return gl_ip_subnet(&ip, cfg->ipv4_prefix, cfg->ipv6_prefix,
+				    out, outsz, err);
+	if (gl_copy(out, outsz, text) < 0)
+		return gl_fail(err, "client '%.40s...' too long", text);
 	return 0;
 }
 
@@ -251,8 +263,8 @@ static int decide(gl_ctx *ctx, const gl_request *req, gl_time now,
 			return gl_fail(err, "%s: %s (client %s)",
 				       ctx->st->where, why.msg, res->t.client);
 		if (tries == 0 && res->have_client &&
-		    gl_policy_auto_whitelisted(cfg, &res->client, now) &&
-		    !(res->have_old && res->old.state == GL_PASSED)) {
+		    gl_policy_auto_whitelisted(cfg, &res->client, res->have_old ?
+					       &res->old : NULL, now)) {
 			res->verdict = GL_ACCEPT;
 			res->reason = "auto";
 			return 0;

@@ -75,11 +75,20 @@ int gl_decide(gl_ctx *ctx, const gl_request *req, gl_time now, int dry_run,
 
 /*
  * The client part of a key for this request (the pool rules above), and
- * why ("subnet", "spf" or "host"). Shared with greylist-admin delete.
+ * why ("subnet", "spf" or "host").
  */
 int gl_client_part(const gl_config *cfg, const CIDR *ip, const char *sender,
 		   const char *host, const char *spf, char *out, size_t outsz,
 		   const char **why_r, gl_err *err) GL_WUR;
+
+/*
+ * The client part an administrator means by text: an address stands for
+ * the subnet it is keyed on (*is_address_r = 1); anything else is a
+ * client part as greylist-admin list prints it (a subnet or a pool name)
+ * and is copied. 0, or -1 with err (out untouched) when it does not fit.
+ */
+int gl_client_of(const gl_config *cfg, const char *text, char *out,
+		 size_t outsz, int *is_address_r, gl_err *err) GL_WUR;
 
 /* Fills res with the on_error answer (reason "error"). */
 void gl_error_result(const gl_config *cfg, gl_result *res);

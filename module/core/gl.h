@@ -25,9 +25,12 @@
 #define GL_CLIENT_MAX 256  /* client part of a key ("192.0.2.0/24", a pool) */
 #define GL_KEY_MAX    (2 + GL_CLIENT_MAX + 2 * GL_ADDR_MAX + 3)
 #define GL_VALUE_MAX  4096 /* largest stored value the core accepts */
+#define GL_DNS_NAME_MAX 253 /* a host or domain name, bytes */
 #define GL_ERR_MAX    512
 
 #define GL_WUR __attribute__((warn_unused_result))
+#define GL_STR_(x) #x
+#define GL_STR(x) GL_STR_(x) /* a number macro as a string literal */
 #define GL_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 typedef int64_t gl_time; /* Unix seconds; always passed in */

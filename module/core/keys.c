@@ -53,15 +53,19 @@ static const char *field(const char *p, const char *end, char *out,
 int gl_key_decode(const char *key, size_t len, gl_triplet *t)
 {
 	const char *p, *end = key + len;
+	gl_triplet d;
 
 	if (len < 2 || key[0] != 't' || key[1] != '\0')
 		return -1;
-	p = field(key + 2, end, t->client, GL_CLIENT_MAX, 0);
+	p = field(key + 2, end, d.client, GL_CLIENT_MAX, 0);
 	if (p != NULL)
-		p = field(p, end, t->sender, GL_ADDR_MAX, 0);
+		p = field(p, end, d.sender, GL_ADDR_MAX, 0);
 	if (p != NULL)
-		p = field(p, end, t->rcpt, GL_ADDR_MAX, 1);
-	return p == NULL ? -1 : 0;
+		p = field(p, end, d.rcpt, GL_ADDR_MAX, 1);
+	if (p == NULL)
+		return -1;
+	*t = d;
+	return 0;
 }
 int gl_client_key(const char *client, char *key, size_t keysz)
 {

@@ -12,8 +12,8 @@
  * the client part is any text (a subnet, or a pool name). Decoders accept
  * exactly these shapes and the length limits of gl.h, nothing else: a key
  * or value this project did not write is an error its caller reports,
- * never a crash. Nothing here allocates; outputs are written only on
- * success.
+ * never a crash. Outputs are written only on success. Only
+ * gl_pair_valid() allocates (it parses the whitelist), and frees it.
  */
 #ifndef GL_KEYS_H
 #define GL_KEYS_H
@@ -53,8 +53,9 @@ typedef struct gl_pair {
 
 /*
  * Decodes a triplet or a client record: 0 with p filled; -1 when it is
- * one of those but does not decode (p->kind says which; err says why);
- * 1 for any other key (p->kind set, nothing else).
+ * one of those but does not decode (p->kind says which, the rest of p is
+ * unspecified; err says why); 1 for any other key (p->kind set, nothing
+ * else).
  */
 int gl_pair_decode(const void *key, size_t klen, const void *val, size_t vlen,
 		   gl_pair *p, gl_err *err) GL_WUR;

@@ -22,9 +22,11 @@ gl_time gl_policy_client_end(const gl_config *cfg, const gl_client_record *c)
 }
 
 int gl_policy_auto_whitelisted(const gl_config *cfg,
-			       const gl_client_record *c, gl_time now)
+			       const gl_client_record *c, const gl_record *old,
+			       gl_time now)
 {
-	return cfg->auto_whitelist_clients > 0 &&
+	return (old == NULL || old->state != GL_PASSED) &&
+	       cfg->auto_whitelist_clients > 0 &&
 	       c->count >= cfg->auto_whitelist_clients &&
 	       now <= gl_policy_client_end(cfg, c);
 }

@@ -59,9 +59,14 @@ gl_time gl_policy_record_end(const gl_config *cfg, const gl_record *r);
  * last pass. */
 gl_time gl_policy_client_end(const gl_config *cfg, const gl_client_record *c);
 
-/* 1 when a client with this record is let through without greylisting
- * (auto_whitelist_clients passes, the last within pass_lifetime). */
+/*
+ * 1 when a client with this record is let through without greylisting
+ * (auto_whitelist_clients passes, the last within pass_lifetime). With
+ * the triplet's own record (old, NULL for none): 0 when that record has
+ * passed, as its own answer ("known") then applies.
+ */
 int gl_policy_auto_whitelisted(const gl_config *cfg,
-			       const gl_client_record *c, gl_time now);
+			       const gl_client_record *c, const gl_record *old,
+			       gl_time now);
 
 #endif

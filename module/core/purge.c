@@ -35,35 +35,21 @@ static int collect(void *arg, const void *key, size_t klen, const void *val,
 	return gl_pairs_add(&s->dead, key, klen, val, vlen, s->err) < 0 ? -1 : 0;
 }
 
-int gl_purge(gl_store *st, const gl_config *cfg, gl_time now,
-	     void (*removed)(void *arg, const gl_pair *p),
-	     void (*wl_removed)(void *arg, const gl_wl_entry *e), void *arg,
-	     gl_purge_report *rep, gl_err *err)
+/* Counts (and reports) the pairs the batches deleted. */
+static void count(const gl_pairs *dead, gl_purge_report *rep,
+		  void (*removed)(void *arg, const gl_pair *p), void *arg)
 {
-	scan s;
-	size_t i, done;
-	int n;
+	size_t i;
 
-	memset(rep, 0, sizeof *rep);
-	memset(&s, 0, sizeof s);
-	s.cfg = cfg;
-	s.now = now;
-	s.rep = rep;
-	s.err = err;
-	if (gl_store_scan(st, collect, &s, err) != 0 ||
-	    gl_batch_write(st, cfg, &s.dead, GL_BATCH_DELETE, now, &done,
-			   err) < 0) {
-		gl_pairs_free(&s.dead);
-		return -1;
-	}
-	/* Counted by kind as found expired; rep->kept says how many of
-	 * them a decision changed before they could be deleted. */
-	for (i = 0; i < s.dead.n; i++) {
+	for (i = 0; i < dead->n; i++) {
 		gl_pair p;
 
-		if (gl_pair_decode(s.dead.p[i].k, s.dead.p[i].klen,
-				   s.dead.p[i].v, s.dead.p[i].vlen, &p,
-				   NULL) != 0)
+		if (!dead->p[i].done) {
+			rep->kept++;
+			continue;
+		}
+		if (gl_pair_decode(dead->p[i].k, dead->p[i].klen,
+				   dead->p[i].v, dead->p[i].vlen, &p, NULL) != 0)
 			continue;
 		if (p.kind == GL_KEY_CLIENT)
 			rep->clients++;
@@ -74,8 +60,34 @@ int gl_purge(gl_store *st, const gl_config *cfg, gl_time now,
 		if (removed != NULL)
 			removed(arg, &p);
 	}
-	rep->kept = s.dead.n - done;
+}
+
+int gl_purge(gl_store *st, const gl_config *cfg, gl_time now,
+	     void (*removed)(void *arg, const gl_pair *p),
+	     void (*wl_removed)(void *arg, const gl_wl_entry *e), void *arg,
+	     gl_purge_report *rep, gl_err *err)
+{
+	scan s;
+	size_t done;
+	int n, rc;
+
+	memset(rep, 0, sizeof *rep);
+	memset(&s, 0, sizeof s);
+	s.cfg = cfg;
+	s.now = now;
+	s.rep = rep;
+	s.err = err;
+	if (gl_store_scan(st, collect, &s, err) != 0) {
+		gl_pairs_free(&s.dead);
+		return -1;
+	}
+	rc = gl_batch_write(st, cfg, &s.dead, GL_BATCH_DELETE, now, &done, err);
+	count(&s.dead, rep, removed, arg);
+	if (rc < 0)
+		rep->kept = 0; /* not kept: not tried */
 	gl_pairs_free(&s.dead);
+	if (rc < 0)
+		return -1;
 	n = gl_dbwl_purge(st, cfg->sender_normalize, now, wl_removed, arg, err);
 	if (n < 0)
 		return -1;

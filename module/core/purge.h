@@ -5,12 +5,13 @@
  * and client records whose time is over (policy.h), deletes them in
  * batches (batch.h: a record a decision changed meanwhile is kept), then
  * removes expired database whitelist entries (dbwl.h). removed(arg, p),
- * when not NULL, is called for each triplet or client record deleted;
- * wl_removed for each whitelist entry.
+ * when not NULL, is called for each triplet or client record deleted,
+ * wl_removed for each whitelist entry removed.
  *
- * rep counts the records found expired, by kind, and how many of them
- * were kept because a decision changed them while the purge ran. On -1 (err says why) rep counts what was removed
- * before the failure; nothing else is changed.
+ * rep counts the records deleted, by kind, those kept because a
+ * decision changed them while the purge ran, and pairs that did not
+ * decode (left for recover). On -1 (err says why) rep counts what was
+ * deleted before the failure.
  */
 #ifndef GL_PURGE_H
 #define GL_PURGE_H

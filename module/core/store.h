@@ -93,11 +93,11 @@ void gl_store_deadline(gl_store *st, long ms);
 int64_t gl_store_left_us(const gl_store *st, long cap_ms);
 
 /* Opens the backend the configuration names; NULL with err on error. */
-gl_store *gl_store_open(const gl_config *cfg, gl_err *err);
+gl_store *gl_store_open(const gl_config *cfg, gl_err *err) GL_WUR;
 
 /* The GDBM backend; path is the file, lock_timeout_ms the longest wait. */
 gl_store *gl_store_gdbm_open(const char *path, long lock_timeout_ms,
-			     gl_err *err);
+			     gl_err *err) GL_WUR;
 
 /*
  * Rebuilds a damaged GDBM file in place with gdbm_recover() (the original
@@ -117,7 +117,7 @@ int gl_gdbm_recover(const char *path, long lock_timeout_ms,
 		    void *arg, gl_recover_report *rep, gl_err *err) GL_WUR;
 
 /* The LMDB backend (database, lmdb_sync, lmdb_snapshot, lmdb_mapsize). */
-gl_store *gl_store_lmdb_open(const gl_config *cfg, gl_err *err);
+gl_store *gl_store_lmdb_open(const gl_config *cfg, gl_err *err) GL_WUR;
 
 /* Writes a consistent, synced copy of the LMDB file to lmdb_snapshot. */
 int gl_lmdb_snapshot(const gl_config *cfg, gl_err *err) GL_WUR;
@@ -131,7 +131,7 @@ int gl_lmdb_usage(const gl_config *cfg, uint64_t *used_r, uint64_t *size_r,
 		  gl_err *err) GL_WUR;
 
 /* The Redis backend (redis, redis_prefix, redis_timeout, ...). */
-gl_store *gl_store_redis_open(const gl_config *cfg, gl_err *err);
+gl_store *gl_store_redis_open(const gl_config *cfg, gl_err *err) GL_WUR;
 
 /* One key: 1 found, 0 absent, -1 error; *vlen as for get. */
 int gl_store_get(gl_store *st, const void *key, size_t klen, void *val,

@@ -82,6 +82,40 @@ int gl_whitelist_parse_text(gl_whitelist **wlp, const char *text, size_t len,
 	return 0;
 }
 
+int gl_wl_expired(const gl_wl_entry *e, gl_time now)
+{
+	return e->expires != 0 && now > e->expires;
+}
+
+gl_wl_entry *gl_wl_make(const char *entry, const char *owner,
+			const char *expires, const char *comment,
+			int sender_normalize, gl_time base, const char *origin,
+			gl_err *err)
+{
+	char raw[GL_WL_LINE_MAX + 1];
+	int n, blank;
+	gl_wl_entry *e;
+
+	if (strpbrk(entry, " \t\r\n#") || strpbrk(owner, " \t\r\n#") ||
+	    (expires && strpbrk(expires, " \t\r\n#")) ||
+	    strpbrk(comment, "\r\n")) {
+		gl_fail(err, "entry, owner and expiry cannot hold white space or "
+			"'#', a comment no newline");
+		return NULL;
+	}
+	n = snprintf(raw, sizeof raw, "%s%s%s%s%s%s%s", entry,
+		     *owner ? " owner=" : "", owner, expires ? " expires=" : "",
+		     expires ? expires : "", *comment ? " # " : "", comment);
+	if (n < 0 || (size_t)n >= sizeof raw) {
+		gl_fail(err, "entry longer than %d bytes", GL_WL_LINE_MAX);
+		return NULL;
+	}
+	e = gl_wl_parse(raw, sender_normalize, base, origin, &blank, err);
+	if (e == NULL && blank)
+		gl_fail(err, "empty entry");
+	return e;
+}
+
 int gl_wl_same(const gl_wl_entry *a, const gl_wl_entry *b)
 {
 	if (a->type != b->type)
@@ -104,16 +138,22 @@ int gl_wl_format(const gl_wl_entry *e, char *buf, size_t sz)
 	return n < 0 || (size_t)n >= sz ? -1 : 0;
 }
 
-void gl_whitelist_free(gl_whitelist *wl)
+void gl_whitelist_free_entries(gl_whitelist *wl)
 {
 	gl_wl_entry *e, *next;
 
-	if (wl == NULL)
-		return;
 	for (e = wl->head; e != NULL; e = next) {
 		next = e->next;
 		gl_wl_entry_free(e);
 	}
+	wl->head = NULL;
+}
+
+void gl_whitelist_free(gl_whitelist *wl)
+{
+	if (wl == NULL)
+		return;
+	gl_whitelist_free_entries(wl);
 	free(wl);
 }
 
@@ -158,11 +198,9 @@ static char *dup_lower(const char *s, size_t n)
 	return d;
 }
 
-#define DNS_NAME_MAX 253
-
 static int valid_domain(const char *s)
 {
-	return gl_valid_name(s, DNS_NAME_MAX);
+	return gl_valid_name(s, GL_DNS_NAME_MAX);
 }
 
 /* Fills e->type, e->value and e->net from the ENTRY word. */
@@ -351,7 +389,7 @@ int gl_wl_entry_matches(const gl_wl_entry *e, const gl_wl_query *q,
 	const char *d;
 	size_t dn, vn;
 
-	if (e->expires != 0 && now > e->expires)
+	if (gl_wl_expired(e, now))
 		return 0;
 	switch (e->type) {
 	case GL_WL_NET:

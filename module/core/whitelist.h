@@ -56,7 +56,7 @@ typedef struct gl_wl_query {
  * *blank is set and NULL returned with no error.
  */
 gl_wl_entry *gl_wl_parse(const char *line, int sender_normalize, gl_time base,
-			 const char *origin, int *blank, gl_err *err);
+			 const char *origin, int *blank, gl_err *err) GL_WUR;
 
 /*
  * Appends every entry of a file to *wl (created when NULL). A bad line
@@ -77,6 +77,20 @@ int gl_whitelist_load_file(gl_whitelist **wl, const char *path,
 int gl_whitelist_parse_text(gl_whitelist **wl, const char *text, size_t len,
 			    int sender_normalize, const char *origin,
 			    gl_notes *notes, gl_err *err) GL_WUR;
+
+/* 1 when e has expired at now (it then never matches), else 0. */
+int gl_wl_expired(const gl_wl_entry *e, gl_time now);
+
+/*
+ * A new entry from its parts, checked as a file line would be: ENTRY,
+ * owner ("" for none), expiry (NULL for none: a date, a duration after
+ * base, or "@SECONDS") and comment (""). The parts may not hold white
+ * space or '#' (the comment no newline). NULL with err when not an entry.
+ */
+gl_wl_entry *gl_wl_make(const char *entry, const char *owner,
+			const char *expires, const char *comment,
+			int sender_normalize, gl_time base, const char *origin,
+			gl_err *err) GL_WUR;
 
 /* The first entry that matches q and has not expired at now, or NULL. */
 const gl_wl_entry *gl_whitelist_match(const gl_whitelist *wl,
@@ -100,6 +114,8 @@ int gl_wl_same(const gl_wl_entry *a, const gl_wl_entry *b);
 
 void gl_wl_entry_free(gl_wl_entry *e);
 void gl_whitelist_free(gl_whitelist *wl);
+/* Frees the entries of wl, leaving it empty (wl itself is not freed). */
+void gl_whitelist_free_entries(gl_whitelist *wl);
 
 /* Parses "YYYY-MM-DD" (end of that day, UTC) or a DURATION after base. */
 int gl_parse_expiry(const char *s, gl_time base, gl_time *t_r) GL_WUR;

@@ -141,7 +141,9 @@ A whitelist list --json | sort >"$T/wl2"
 check "export then import gives the same list --json" cmp -s "$T/list1" "$T/list2"
 check "... and the same whitelist" cmp -s "$T/wl1" "$T/wl2"
 printf '{"type":"triplet","client":"x"}\n' >"$T/badimport"
-check "a bad import line is named and nothing is written" sh -c "'$GL_ADMIN' -c '$T/greylist.conf' import <'$T/badimport' 2>&1 | grep -q 'stdin:1: a triplet wants'"
+"$GL_ADMIN" -c "$T/greylist.conf" import <"$T/badimport" >"$T/imp.out" 2>&1; rc=$?
+check "a bad import line is named, exit 1 (exit $rc), nothing is written" \
+	sh -c "test $rc -eq 1 && grep -q 'stdin:1: a triplet wants' '$T/imp.out' && ! grep -q '^imported' '$T/imp.out'"
 
 # ---- recover a damaged file ----
 i=0

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 [ -n "${GL_SANITIZED:-}" ] && skip_all "valgrind and AddressSanitizer do not mix; the plain suite runs it"
 command -v valgrind >/dev/null || { plan 1; nok "valgrind is installed (make check installs it)"; exit 1; }
-plan 6
+plan 7
 # valgrind will not run a set-user-id binary: a plain copy (run as root).
 cp "$EXIM" "$T/bin/exim-plain"
 write_exim_conf
@@ -33,6 +33,9 @@ check "... the call with too few arguments was made and logged" \
 check "... the normal decision was made (451)" grep -q '^451 4.7.1 Greylisted' "$T/vg-normal.out"
 check "... the store failed and was answered per on_error" \
 	sh -c "grep -q 'greylist: defer 2 error ' '$T/vg-unopenable_store.out' && grep -q '$T/missing/dir' '$T/vg-unopenable_store.out'"
+write_gl_conf "on_error = defer"
 s=$(vg second)
 check "a retry in a second process: memcheck finds nothing ($s)" \
 	sh -c "echo '$s' | grep -q 'ERROR SUMMARY: 0 errors'"
+check "... and it was a real decision on the stored triplet (early or pass)" \
+	grep -q -E 'greylist: (defer [0-9]+ early|accept pass) ' "$T/vg-second.out"

@@ -79,6 +79,9 @@ typedef struct admin_user {
 /* Fills u for uid and gid (names looked up). */
 void admin_user_set(admin_user *u, uid_t uid, gid_t gid);
 
+/* The directory a file is in ("" when path is too long). */
+void admin_dir_of(const char *path, char *dir, size_t sz);
+
 /* The directory that holds the database; "" for Redis. */
 void admin_db_dir(const gl_config *cfg, char *dir, size_t sz);
 
@@ -98,8 +101,8 @@ int admin_file_unusable(const char *path, const admin_user *u, char *msg,
 			size_t sz);
 
 /*
- * Run as root on a file store, the tool acts (filesystem ids) as the
- * owner of the database's directory (the Exim user: the module must
+ * Run as root on a file store, the tool acts (filesystem ids and
+ * supplementary groups) as the owner of the database's directory (the Exim user: the module must
  * write there), so that every file it creates is one the module can use.
  * Warns on stderr about files already there that this user cannot use.
  * Does nothing when not root, for Redis, or when the directory belongs

@@ -53,9 +53,10 @@ static void add(json_t *list, const char *fmt, ...)
  */
 static int run_line(char *const argv[], char *out, size_t sz, int *status)
 {
-	int fd[2], st;
+	int fd[2], st = 0;
 	ssize_t n;
 	size_t got = 0;
+	char drain[512];
 	pid_t pid;
 
 	out[0] = '\0';
@@ -82,11 +83,16 @@ static int run_line(char *const argv[], char *out, size_t sz, int *status)
 	close(fd[1]);
 	while (got + 1 < sz && (n = read(fd[0], out + got, sz - 1 - got)) > 0)
 		got += (size_t)n;
+	/* The rest is not needed, but read: a closed pipe would kill the
+	 * command (SIGPIPE) and make it look as if it failed. */
+	while (read(fd[0], drain, sizeof drain) > 0)
+		;
 	out[got] = '\0';
 	out[strcspn(out, "\n")] = '\0';
 	close(fd[0]);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
 	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 	return 0;
 }
@@ -161,8 +167,12 @@ static void check_exim(report *r, const char *bin, const char *econf,
 		    "greylisting is not switched on (see README, \"Installing\")");
 		return;
 	}
-	if (gl_copy(so_r, sosz, out + 12) < 0)
+	if (gl_copy(so_r, sosz, out + 12) < 0) {
 		so_r[0] = '\0';
+		add(r->problems, "Exim's GREYLIST_SO is longer than a file name "
+		    "can be: %.60s...", out + 12);
+		return;
+	}
 	add(r->info, "Exim's GREYLIST_SO is %s", out + 12);
 	rc = exim(bin, econf, "-bP", "macro", "GREYLIST_CONF", out, sizeof out);
 	if (rc != 0 || strncmp(out, "GREYLIST_CONF=", 14) != 0) {
@@ -232,12 +242,8 @@ static void check_files(report *r, const gl_config *cfg,
 			add(r->problems, "%s", msg);
 	if (cfg->backend == GL_BACKEND_LMDB && cfg->lmdb_snapshot[0]) {
 		char sdir[PATH_MAX];
-		gl_config tmp;
 
-		memcpy(&tmp, cfg, sizeof tmp);
-		memcpy(tmp.database, cfg->lmdb_snapshot, sizeof tmp.database);
-		tmp.backend = GL_BACKEND_GDBM;
-		admin_db_dir(&tmp, sdir, sizeof sdir);
+		admin_dir_of(cfg->lmdb_snapshot, sdir, sizeof sdir);
 		if (access(sdir, W_OK | X_OK) < 0)
 			add(r->problems, "%s (lmdb_snapshot's directory): %s "
 			    "cannot write there: %s", sdir, u->name,
@@ -446,8 +452,10 @@ int cmd_check(admin *a, int argc, char **argv)
 		/* Errors are the child's to report; the database's
 		 * directory is known whenever that key parsed. */
 		if (gl_config_load(conf, &cfg, &err) < 0 &&
-		    cfg.errors.n == 0)
+		    cfg.errors.n == 0) {
+			gl_config_free(&cfg);
 			gl_config_defaults(&cfg);
+		}
 		admin_db_dir(&cfg, dir, sizeof dir);
 		gl_config_free(&cfg);
 		if (dir[0] && stat(dir, &st) == 0)

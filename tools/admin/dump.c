@@ -152,27 +152,19 @@ static const char *import_line(const gl_config *cfg, import_ctx *ic,
 		return NULL;
 	}
 	if (!strcmp(type, "whitelist")) {
-		char raw[GL_WL_LINE_MAX + 1];
 		const char *entry = jstr(o, "entry"), *owner = jstr(o, "owner");
 		const char *comment = jstr(o, "comment");
+		char exp[32];
 		gl_wl_entry *e, **tail;
-		int blank, n;
 
 		if (!entry || !owner || !comment || jint(o, "expires", &a))
 			return "a whitelist entry wants entry, owner, expires, comment";
-		if (strpbrk(entry, " \t\n#") || strpbrk(owner, " \t\n#") ||
-		    strpbrk(comment, "\r\n"))
-			return "spaces or '#' in entry or owner, or a newline";
-		n = snprintf(raw, sizeof raw, "%s%s%s", entry, *owner ? " owner=" : "", owner);
-		if (a > 0 && n > 0 && (size_t)n < sizeof raw)
-			n += snprintf(raw + n, sizeof raw - (size_t)n, " expires=@%lld", (long long)a);
-		if (*comment && n > 0 && (size_t)n < sizeof raw)
-			n += snprintf(raw + n, sizeof raw - (size_t)n, " # %s", comment);
-		if (n < 0 || (size_t)n >= sizeof raw)
-			return "whitelist entry too long";
-		e = gl_wl_parse(raw, cfg->sender_normalize, 0, "database", &blank, &err);
+		snprintf(exp, sizeof exp, "@%lld", (long long)a);
+		e = gl_wl_make(entry, owner, a > 0 ? exp : NULL, comment,
+			       cfg->sender_normalize, 0, "database", &err);
 		if (e == NULL)
-			return "not a whitelist entry";
+			return "not a whitelist entry (or white space or '#' in "
+			       "entry or owner, or a newline in the comment)";
 		if (ic->wl == NULL && (ic->wl = calloc(1, sizeof *ic->wl)) == NULL)
 			die("out of memory");
 		for (tail = &ic->wl->head; *tail != NULL; tail = &(*tail)->next)
@@ -213,17 +205,23 @@ int cmd_import(admin *a, int argc, char **argv)
 			fprintf(stderr, "%s: stdin:%zu: not a JSON object: %s "
 				"(nothing imported)\n", progname, lineno,
 				o ? "" : je.text);
-			return 1;
+			json_decref(o);
+			break;
 		}
 		why = import_line(cfg, &ic, o);
 		json_decref(o);
 		if (why != NULL) {
 			fprintf(stderr, "%s: stdin:%zu: %s (nothing imported)\n",
 				progname, lineno, why);
-			return 1;
+			break;
 		}
 	}
 	free(line);
+	if (n > 0) {    /* stopped at a bad line: write nothing */
+		gl_pairs_free(&ic.ps);
+		gl_whitelist_free(ic.wl);
+		return 1;
+	}
 	if (gl_batch_write(st, cfg, &ic.ps, GL_BATCH_REPLACE, now_s(), &done,
 			   &err) < 0 ||
 	    gl_dbwl_merge(st, cfg->sender_normalize, ic.wl, &err) < 0)

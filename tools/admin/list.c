@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* delete: how often it reads the triplet again after a decision changed
+ * it between the read and the delete. */
+#define DELETE_TRIES 10
+
 static int explain_print(const gl_config *cfg, const gl_result *r,
 			 const gl_err *failed);
 
@@ -123,7 +127,8 @@ int cmd_list(admin *a, int argc, char **argv)
 	list_opts o;
 	triplet_visit v;
 	unsigned bad;
-	int ch;
+	int ch, is_address = 0;
+	gl_err err;
 
 	memset(&o, 0, sizeof o);
 	optind = 0;
@@ -144,13 +149,12 @@ int cmd_list(admin *a, int argc, char **argv)
 	/* An address stands for the subnet it is keyed on (as for
 	 * delete); a block for the subnets inside it; other text for a
 	 * pool name, or part of one. */
-	if (o.client && gl_ip_parse(o.client, &o.net, NULL) == 0) {
-		gl_err err;
-
-		if (gl_ip_subnet(&o.net, cfg->ipv4_prefix, cfg->ipv6_prefix,
-				 o.subnet, sizeof o.subnet, &err) < 0)
-			die(err.msg);
-	} else if (o.client && gl_net_parse(o.client, &o.net, NULL) == 0) {
+	if (o.client && (gl_client_of(cfg, o.client, o.subnet,
+				      sizeof o.subnet, &is_address, &err) < 0 ||
+			 !is_address))
+		o.subnet[0] = '\0';
+	if (o.client && !is_address &&
+	    gl_net_parse(o.client, &o.net, NULL) == 0) {
 		o.have_net = 1;
 	}
 	if (!o.json)
@@ -287,18 +291,13 @@ int cmd_delete(admin *a, int argc, char **argv)
 	unsigned char val[GL_VALUE_MAX];
 	size_t vlen = sizeof val;
 	gl_err err;
-	CIDR ip;
-	int klen, rc;
+	int klen, rc, tries, is_address;
 
 	if (argc != 4)
 		usage();
-	if (gl_ip_parse(argv[1], &ip, NULL) == 0) {
-		if (gl_ip_subnet(&ip, cfg->ipv4_prefix, cfg->ipv6_prefix,
-				 t.client, sizeof t.client, &err) < 0)
-			die(err.msg);
-	} else if (gl_copy(t.client, sizeof t.client, argv[1]) < 0) {
-		die("client too long");
-	}
+	if (gl_client_of(cfg, argv[1], t.client, sizeof t.client, &is_address,
+			 &err) < 0)
+		die_err(&err);
 	if (gl_fold_sender(argv[2], cfg->sender_normalize, t.sender,
 			   sizeof t.sender, &err) < 0 ||
 	    gl_fold_rcpt(argv[3], t.rcpt, sizeof t.rcpt, &err) < 0)
@@ -306,7 +305,7 @@ int cmd_delete(admin *a, int argc, char **argv)
 	klen = gl_key_encode(&t, key, sizeof key);
 	if (klen < 0)
 		die("key too long");
-	for (;;) {
+	for (tries = 0; tries < DELETE_TRIES; tries++) {
 		rc = gl_store_get(st, key, (size_t)klen, val, &vlen, &err);
 		if (rc < 0)
 			die(err.msg);
@@ -323,6 +322,9 @@ int cmd_delete(admin *a, int argc, char **argv)
 			break;
 		vlen = sizeof val;
 	}
+	if (tries == DELETE_TRIES)
+		die("the triplet changed at every try: the module is deciding "
+		    "on it; try again");
 	printf("deleted %s %s %s\n", t.client, t.sender, t.rcpt);
 	return 0;
 }

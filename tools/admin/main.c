@@ -20,7 +20,9 @@ static const struct command {
 	const char *name;
 	const char *synopsis;  /* lines of arguments, '\n' between forms */
 	admin_cmd *run;
-	int store;             /* 1: opens the store first */
+	int store;             /* 1: configuration and store opened first;
+				  0: configuration only; -1: neither (check
+				  reads the configuration itself) */
 } commands[] = {
 	{ "check", "[--json] [--user NAME] [--exim PATH] [--exim-config FILE] "
 	  "[--no-exim]", cmd_check, -1 },
@@ -116,6 +118,10 @@ int main(int argc, char **argv)
 	for (i = 0; i < cfg.warnings.n; i++)
 		fprintf(stderr, "%s: warning: %s\n", progname,
 			cfg.warnings.msg[i]);
+	if (cfg.warnings.dropped > 0)
+		fprintf(stderr, "%s: warning: %zu more whitelist problems (see "
+			"'%s -c %s check')\n", progname, cfg.warnings.dropped,
+			progname, a.conf);
 	a.cfg = &cfg;
 	admin_act_as_db_owner(&cfg);
 	if (cmd->store && (a.st = gl_store_open(&cfg, &err)) == NULL)

@@ -59,7 +59,7 @@ static int stats_one(void *arg, const void *key, size_t klen, const void *val,
 	if (p.kind == GL_KEY_CLIENT) {
 		sc->clients++;
 		sc->auto_clients += gl_policy_auto_whitelisted(sc->cfg, &p.c,
-							       sc->now);
+							       NULL, sc->now);
 		return 0;
 	}
 	if (r->state == GL_PASSED) {
@@ -240,11 +240,18 @@ int cmd_stats(admin *a, int argc, char **argv)
 }
 
 
+typedef struct clients_ctx {
+	const gl_config *cfg;
+	int json;
+	gl_time now;
+} clients_ctx;
+
 static int clients_one(void *arg, const void *key, size_t klen,
 		       const void *val, size_t vlen)
 {
-	const gl_config *cfg = ((void **)arg)[0];
-	int json = *(int *)((void **)arg)[1];
+	const clients_ctx *cc = arg;
+	const gl_config *cfg = cc->cfg;
+	int json = cc->json;
 	char a[32], b[32];
 	int is_auto;
 	gl_pair p;
@@ -254,7 +261,7 @@ static int clients_one(void *arg, const void *key, size_t klen,
 	if (gl_pair_decode(key, klen, val, vlen, &p, NULL) != 0 ||
 	    p.kind != GL_KEY_CLIENT)
 		return 0;
-	is_auto = gl_policy_auto_whitelisted(cfg, c, now_s());
+	is_auto = gl_policy_auto_whitelisted(cfg, c, NULL, cc->now);
 	if (json) {
 		json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:b}", "client", client,
 				      "passed", (json_int_t)c->count, "first_pass",
@@ -276,16 +283,16 @@ int cmd_clients(admin *a, int argc, char **argv)
 {
 	const gl_config *cfg = a->cfg;
 	gl_store *st = a->st;
-	int json = argc == 2 && !strcmp(argv[1], "--json");
-	void *arg[2] = { (void *)cfg, &json };
+	clients_ctx cc = { cfg, argc == 2 && !strcmp(argv[1], "--json"),
+			   now_s() };
 	gl_err err;
 
-	if (argc > 2 || (argc == 2 && !json))
+	if (argc > 2 || (argc == 2 && !cc.json))
 		usage();
-	if (!json)
+	if (!cc.json)
 		set_header("%-40s %6s %-19s %-19s %s\n", "CLIENT", "PASSED",
 			   "FIRST PASS (UTC)", "LAST PASS (UTC)", "AUTO");
-	if (gl_store_scan(st, clients_one, arg, &err) < 0)
+	if (gl_store_scan(st, clients_one, &cc, &err) < 0)
 		die(err.msg);
 	header_out();
 	return 0;

@@ -2,6 +2,7 @@
  * cannot use. */
 #include "admin.h"
 
+#include <errno.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -23,19 +24,26 @@ void admin_user_set(admin_user *u, uid_t uid, gid_t gid)
 		snprintf(u->group, sizeof u->group, "%lu", (unsigned long)gid);
 }
 
-void admin_db_dir(const gl_config *cfg, char *dir, size_t sz)
+void admin_dir_of(const char *path, char *dir, size_t sz)
 {
 	char *slash;
 
-	dir[0] = '\0';
-	if (cfg->backend == GL_BACKEND_REDIS ||
-	    gl_copy(dir, sz, cfg->database) < 0)
+	if (gl_copy(dir, sz, path) < 0) {
+		dir[0] = '\0';
 		return;
+	}
 	slash = strrchr(dir, '/');
 	if (slash == dir)
 		slash[1] = '\0';
 	else if (slash != NULL)
 		*slash = '\0';
+}
+
+void admin_db_dir(const gl_config *cfg, char *dir, size_t sz)
+{
+	dir[0] = '\0';
+	if (cfg->backend != GL_BACKEND_REDIS)
+		admin_dir_of(cfg->database, dir, sz);
 }
 
 int admin_db_files(const gl_config *cfg, char files[][PATH_MAX], int max)
@@ -115,6 +123,13 @@ void admin_act_as_db_owner(const gl_config *cfg)
 	 * belongs to u, and every access to a file is checked as u's (the
 	 * kernel drops root's file capabilities with them), while the
 	 * process stays root for everything else. */
+	/* The owner's groups too: a file of a group root is in but the
+	 * Exim user is not must look as unusable here as to the module. */
+	if (initgroups(u.name, u.gid) < 0 && setgroups(0, NULL) < 0) {
+		fprintf(stderr, "%s: cannot take the groups of %s: %s\n",
+			progname, u.name, strerror(errno));
+		exit(1);
+	}
 	(void)setfsgid(u.gid);
 	(void)setfsuid(u.uid);
 	if ((uid_t)setfsuid((uid_t)-1) != u.uid ||

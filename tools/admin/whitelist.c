@@ -59,7 +59,7 @@ static void print_entry(const gl_wl_entry *e, gl_time now, int json)
 		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b}", "entry",
 				      e->entry, "owner", e->owner, "comment",
 				      e->comment, "origin", e->origin, "expired",
-				      e->expires != 0 && now > e->expires);
+				      gl_wl_expired(e, now));
 
 		if (o != NULL)
 			json_object_set_new(o, "expires", e->expires ?
@@ -71,7 +71,7 @@ static void print_entry(const gl_wl_entry *e, gl_time now, int json)
 	printf("%-32s %-12s %-19s%s %-28s %s\n", e->entry,
 	       *e->owner ? e->owner : "-",
 	       e->expires ? fmt_time(e->expires, exp, sizeof exp) : "never",
-	       e->expires && now > e->expires ? "*" : " ", e->origin,
+	       gl_wl_expired(e, now) ? "*" : " ", e->origin,
 	       e->comment);
 }
 
@@ -91,32 +91,6 @@ static int wl_list(const gl_config *cfg, gl_store *st, int json)
 	gl_whitelist_free(dbwl);
 	header_out();
 	return 0;
-}
-
-/* The entry given on the command line, parsed as a file line would be. */
-static gl_wl_entry *parse_arg(const gl_config *cfg, const char *entry,
-			      const char *owner, const char *expires,
-			      const char *comment, gl_time now)
-{
-	char raw[GL_WL_LINE_MAX + 1];
-	gl_wl_entry *e;
-	gl_err err;
-	int n, blank;
-
-	if (strpbrk(owner, " \t\n#") || strpbrk(comment, "\n\r") ||
-	    strpbrk(entry, " \t\n#"))
-		die("entry and owner cannot hold spaces or '#'; comments no "
-		    "newlines");
-	n = snprintf(raw, sizeof raw, "%s%s%s%s%s%s%s", entry,
-		     *owner ? " owner=" : "", owner, expires ? " expires=" : "",
-		     expires ? expires : "", *comment ? " # " : "", comment);
-	if (n < 0 || (size_t)n >= sizeof raw)
-		die("entry too long");
-	e = gl_wl_parse(raw, cfg->sender_normalize, now, "database", &blank,
-			&err);
-	if (e == NULL)
-		die(blank ? "empty entry" : err.msg);
-	return e;
 }
 
 int cmd_whitelist(admin *a, int argc, char **argv)
@@ -160,7 +134,10 @@ int cmd_whitelist(admin *a, int argc, char **argv)
 	    (strcmp(argv[0], "del") != 0 && strcmp(argv[0], "add") != 0))
 		usage();
 	if (!strcmp(argv[0], "del")) {
-		e = parse_arg(cfg, argv[optind], "", NULL, "", now);
+		e = gl_wl_make(argv[optind], "", NULL, "", cfg->sender_normalize,
+			       now, "database", &err);
+		if (e == NULL)
+			die_err(&err);
 		rc = gl_dbwl_del(a->st, cfg->sender_normalize, e, &err);
 		gl_wl_entry_free(e);
 		if (rc < 0)
@@ -174,8 +151,11 @@ int cmd_whitelist(admin *a, int argc, char **argv)
 		printf("removed %s\n", argv[optind]);
 		return 0;
 	}
-	e = parse_arg(cfg, argv[optind], owner, expires, comment, now);
-	if (e->expires != 0 && e->expires <= now)
+	e = gl_wl_make(argv[optind], owner, expires, comment,
+		       cfg->sender_normalize, now, "database", &err);
+	if (e == NULL)
+		die_err(&err);
+	if (gl_wl_expired(e, now))
 		fprintf(stderr, "%s: warning: %s expired at %s UTC: it will "
 			"never match ('purge' removes it)\n", progname,
 			e->entry, fmt_time(e->expires, p, sizeof p));
