@@ -293,6 +293,15 @@ fi
 ok "Debian's Exim daemon runs on 127.0.0.1:25 (pid $EXIM_PID)"
 check "before enable: a new triplet is accepted (250)" test "$(rcpt before@sender.example)" = 250
 
+# A postmaster's first command, as root, before the first mail: the
+# database it creates must be one Exim's user can use (the 451s below
+# would be "accept error" otherwise).
+rm -f /var/spool/exim4/db/greylist.gdbm
+greylist-admin whitelist add 192.0.2.99 --comment "root's first command" >"$T/wladd.out" 2>&1
+check "root's whitelist add before the first mail works" grep -q '^added 192.0.2.99' "$T/wladd.out"
+check "... and the database it made belongs to Debian-exim" \
+	test "$(stat -c %U /var/spool/exim4/db/greylist.gdbm)" = Debian-exim
+
 # ---- 4. enable / SMTP / disable in both styles --------------------------
 for style in false true; do
 	if [ $style = true ]; then active=$SPLIT other=$SINGLE name=split; else active=$SINGLE other=$SPLIT name=single; fi
