@@ -124,6 +124,69 @@ static int parse_ms(const char *v, long min, long max, long *out)
 	return 0;
 }
 
+int gl_parse_hostports(const char *v, gl_hostport *out, int max, int *n_r)
+{
+	int n = 0;
+
+	for (;;) {
+		const char *h, *he, *colon;
+		char *end;
+		long port;
+
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (n >= max)
+			return -1;
+		if (*v == '[') {        /* [IPv6]:PORT */
+			h = v + 1;
+			he = strchr(h, ']');
+			if (he == NULL || he[1] != ':')
+				return -1;
+			colon = he + 1;
+		} else {
+			h = v;
+			colon = h + strcspn(h, ":, \t");
+			if (*colon != ':')
+				return -1;
+			he = colon;
+		}
+		if (he == h || (size_t)(he - h) >= sizeof out[n].host ||
+		    memchr(h, ',', (size_t)(he - h)) != NULL ||
+		    !isdigit((unsigned char)colon[1]))
+			return -1;
+		errno = 0;
+		port = strtol(colon + 1, &end, 10);
+		if (errno != 0 || port < 1 || port > 65535)
+			return -1;
+		memcpy(out[n].host, h, (size_t)(he - h));
+		out[n].host[he - h] = '\0';
+		out[n].port = (int)port;
+		n++;
+		while (*end == ' ' || *end == '\t')
+			end++;
+		if (*end == '\0')
+			break;
+		if (*end != ',')
+			return -1;
+		v = end + 1;
+	}
+	*n_r = n;
+	return 0;
+}
+
+/* A name Redis takes as one argument: printable, no blanks. */
+static int set_name(char *dst, size_t sz, const char *v)
+{
+	const char *p;
+
+	for (p = v; *p; p++)
+		if (!isgraph((unsigned char)*p))
+			return -1;
+	if (strlen(v) > 100)
+		return -1;
+	return gl_copy(dst, sz, v);
+}
+
 static int set_path(char *dst, size_t sz, const char *v)
 {
 	if (v[0] != '/')
@@ -264,6 +327,34 @@ static int apply(gl_config *cfg, const char *k, const char *v,
 		return set_path(cfg->redis_password_file,
 				sizeof cfg->redis_password_file, v);
 	}
+	if (!strcmp(k, "redis_user")) {
+		*why = "want a user name of at most 100 characters, no blanks";
+		return set_name(cfg->redis_user, sizeof cfg->redis_user, v);
+	}
+	if (!strcmp(k, "redis_sentinels")) {
+		*why = "want HOST:PORT[, HOST:PORT...] (at most 8; IPv6 as "
+		       "[ADDRESS]:PORT)";
+		{
+			gl_hostport hp[GL_MAX_SENTINELS];
+			int nhp;
+
+			if (gl_parse_hostports(v, hp, GL_MAX_SENTINELS, &nhp) < 0)
+				return -1;
+			memcpy(cfg->redis_sentinels, hp, sizeof hp);
+			cfg->nredis_sentinels = nhp;
+			return 0;
+		}
+	}
+	if (!strcmp(k, "redis_master_name")) {
+		*why = "want a name of at most 100 characters, no blanks";
+		return set_name(cfg->redis_master_name,
+				sizeof cfg->redis_master_name, v);
+	}
+	if (!strcmp(k, "redis_sentinel_password_file")) {
+		*why = "want an absolute file name";
+		return set_path(cfg->redis_sentinel_password_file,
+				sizeof cfg->redis_sentinel_password_file, v);
+	}
 	if (!strcmp(k, "redis_db")) {
 		*why = "want a database number from 0 to 1000";
 		if (parse_uint(v, 1000, &n) < 0)
@@ -373,6 +464,15 @@ int gl_config_load(const char *path, gl_config *cfg, gl_err *err)
 	if (cfg->retry_window < cfg->delay)
 		BAD("%s: key 'retry_window': shorter than 'delay', so no "
 		    "retry could ever pass", path);
+	if (cfg->nredis_sentinels > 0 && cfg->redis_master_name[0] == '\0')
+		BAD("%s: key 'redis_sentinels': set redis_master_name too (the "
+		    "master's name at the sentinels)", path);
+	if (cfg->nredis_sentinels == 0 && cfg->redis_master_name[0] != '\0')
+		BAD("%s: key 'redis_master_name': set redis_sentinels too (the "
+		    "sentinels that know it)", path);
+	if (cfg->redis_user[0] && cfg->redis_password_file[0] == '\0')
+		BAD("%s: key 'redis_user': set redis_password_file too (AUTH "
+		    "sends the user and the password)", path);
 	for (i = 0; i < cfg->nwhitelist_files; i++)
 		if (gl_whitelist_load_file(&cfg->whitelist,
 					   cfg->whitelist_files[i],
