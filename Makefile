@@ -38,7 +38,7 @@ HELPERS  = $(B)/tests/gl-hammer $(B)/tests/gl-holdlock $(B)/tests/gl-poke \
 # Packages needed to build, test and demo (see README).
 DEB_PKGS = gcc make libc6-dev exim4-daemon-heavy exim4-dev libcidr-dev \
            libgdbm-dev libjansson-dev libcmocka-dev swaks iproute2 \
-           libhiredis-dev redis-server liblmdb-dev \
+           libhiredis-dev redis-server redis-sentinel liblmdb-dev \
            clang libclang-rt-14-dev
 
 .PHONY: all deps check check-deps demo bench fuzz fuzzers install clean units FORCE
