@@ -304,7 +304,8 @@ static int discover(rstore *s, gl_err *err)
 {
 	char tried[GL_MAX_SENTINELS][300], why[1200] = "", w[256];
 	char host[256], addr[300], sname[300];
-	int k, ntried = 0, unknown = 0, port, t, rc;
+	char msg[1300];
+	int k, ntried = 0, unknown = 0, port, t, rc, timed_out = 0;
 
 	for (k = 0; k < s->nsent; k++) {
 		int i = (s->first + k) % s->nsent;
@@ -312,9 +313,7 @@ static int discover(rstore *s, gl_err *err)
 		int64_t share = left / (s->nsent - k + 1);
 
 		if (left == 0) {
-			snprintf(w, sizeof w, "%s", why);
-			snprintf(why, sizeof why, "timed out%s%s", w[0] ?
-				 " after: " : "", w);
+			timed_out = 1;
 			break;
 		}
 		if (share < SENTINEL_MIN_US)
@@ -356,7 +355,9 @@ static int discover(rstore *s, gl_err *err)
 	}
 	s->via = -1;
 	snprintf(s->where, sizeof s->where, "sentinels %s", s->sentinels);
-	return fail_drop(s, err, why);
+	snprintf(msg, sizeof msg, "%s%s%s", timed_out ? "timed out" : "",
+		 timed_out && why[0] ? " after: " : "", why);
+	return fail_drop(s, err, msg);
 }
 
 /* Connects (or keeps the connection) and sets the command timeout. */
