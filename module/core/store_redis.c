@@ -128,19 +128,20 @@ static const char *io_why(const redisContext *c)
 
 /*
  * One command on a connection being set up (no rstore state touched):
- * the reply, or NULL with why (an I/O failure or the server's error).
+ * the reply, or NULL with why: "CMD: " and the I/O failure, or "CMD
+ * refused: " and the server's error.
  */
-static redisReply *setup_cmd(redisContext *c, int argc, const char **argv,
-			     char *why, size_t sz)
+static redisReply *setup_cmd(redisContext *c, const char *cmd, int argc,
+			     const char **argv, char *why, size_t sz)
 {
 	redisReply *r = redisCommandArgv(c, argc, argv, NULL);
 
 	if (r == NULL) {
-		snprintf(why, sz, "%s", io_why(c));
+		snprintf(why, sz, "%s: %s", cmd, io_why(c));
 		return NULL;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
-		snprintf(why, sz, "%s", r->str);
+		snprintf(why, sz, "%s refused: %s", cmd, r->str);
 		freeReplyObject(r);
 		return NULL;
 	}
@@ -171,17 +172,13 @@ static redisContext *open_conn(const char *host, int port, int64_t us,
 	}
 	if (password[0]) {
 		const char *a[3] = { "AUTH", user[0] ? user : password, password };
-		char e[200];
+		char what[160];
 
-		r = setup_cmd(c, user[0] ? 3 : 2, a, e, sizeof e);
-		if (r == NULL) {
-			if (user[0])
-				snprintf(why, sz, "AUTH as user '%s' refused: %s",
-					 user, e);
-			else
-				snprintf(why, sz, "AUTH refused: %s", e);
+		snprintf(what, sizeof what, "AUTH%s%s%s", user[0] ?
+			 " as user '" : "", user, user[0] ? "'" : "");
+		r = setup_cmd(c, what, user[0] ? 3 : 2, a, why, sz);
+		if (r == NULL)
 			goto fail;
-		}
 		freeReplyObject(r);
 	}
 	return c;
@@ -206,14 +203,11 @@ static int connect_server(rstore *s, int64_t us, char *why, size_t sz)
 	if (s->db > 0) {
 		char n[16];
 		const char *a[2] = { "SELECT", n };
-		char e[200];
 
 		snprintf(n, sizeof n, "%d", s->db);
-		r = setup_cmd(s->c, 2, a, e, sizeof e);
-		if (r == NULL) {
-			snprintf(why, sz, "SELECT refused: %s", e);
+		r = setup_cmd(s->c, "SELECT", 2, a, why, sz);
+		if (r == NULL)
 			goto fail;
-		}
 		freeReplyObject(r);
 	}
 	if (s->nsent > 0) {
@@ -221,13 +215,10 @@ static int connect_server(rstore *s, int64_t us, char *why, size_t sz)
 		 * (or that restarted as a stale master): write only to a
 		 * server that says it is the master. */
 		const char *a[1] = { "ROLE" };
-		char e[200];
 
-		r = setup_cmd(s->c, 1, a, e, sizeof e);
-		if (r == NULL) {
-			snprintf(why, sz, "ROLE refused: %s", e);
+		r = setup_cmd(s->c, "ROLE", 1, a, why, sz);
+		if (r == NULL)
 			goto fail;
-		}
 		if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
 		    r->element[0]->type != REDIS_REPLY_STRING ||
 		    strcmp(r->element[0]->str, "master") != 0) {
@@ -266,7 +257,7 @@ static int ask_sentinel(const gl_hostport *hp, const char *password,
 
 	if (c == NULL)
 		return -1;
-	r = setup_cmd(c, 3, a, why, sz);
+	r = setup_cmd(c, "SENTINEL get-master-addr-by-name", 3, a, why, sz);
 	if (r == NULL)
 		goto out;
 	if (r->type == REDIS_REPLY_NIL) {
@@ -355,8 +346,13 @@ static int discover(rstore *s, gl_err *err)
 	}
 	s->via = -1;
 	snprintf(s->where, sizeof s->where, "sentinels %s", s->sentinels);
-	snprintf(msg, sizeof msg, "%s%s%s", timed_out ? "timed out" : "",
-		 timed_out && why[0] ? " after: " : "", why);
+	/* Say "timed out" once: the last failure may have been that. */
+	if (timed_out && (strlen(why) < 9 ||
+			  strcmp(why + strlen(why) - 9, "timed out") != 0))
+		snprintf(msg, sizeof msg, "timed out%s%s", why[0] ?
+			 " after: " : "", why);
+	else
+		snprintf(msg, sizeof msg, "%s", why);
 	return fail_drop(s, err, msg);
 }
 

@@ -216,6 +216,7 @@ check "a new triplet on the new master: deferred on MX1, passes on MX2" \
 # sentinels turn it into a replica of the new master. No greylist
 # command may ever reach it.
 redis_srv master "$MPORT" || { nok "old master restarted"; exit 1; }
+MPID=$SRV_PID
 for p in $MPORT; do
 	redis-cli -p "$p" ACL SETUSER gl on '>gl-secret' resetkeys '~sent:*' \
 		resetchannels -@all +mget +get +set +del +evalsha +script\|load \
@@ -267,6 +268,36 @@ check "the same process now writes to :$MPORT (${a:-0} -> ${b:-0} EVALSHA)" test
 check "... and not to the demoted :$RPORT_" test -z "$(calls "$RPORT_")"
 kill "$HPID" 2>/dev/null; wait "$HPID" 2>/dev/null
 grep -v 'unavailable' "$T/hammer.err" | sort | uniq -c | sort -rn | head -5 | sed 's/^/# hammer: /'
+
+# The master hangs (SIGSTOP: connections are accepted by the kernel,
+# nothing answers, as with a host gone from the network). Each RCPT
+# waits at most redis_timeout, then the sentinels promote :$RPORT_.
+kill -STOP "$MPID"
+t0=$(now_ms)
+maxl=0; slow=0; n=0; recovered=""
+while [ $(( $(now_ms) - t0 )) -lt 20000 ]; do
+	for port in $PORT1 $PORT2; do
+		send $port alice@sender.example "$T/f"
+		l=$(cat "$T/lapse"); l=${l:-99999}
+		n=$((n + 1))
+		[ "$l" -gt "$maxl" ] && maxl=$l
+		[ "$l" -gt $((TIMEOUT_MS + 200)) ] && slow=$((slow + 1))
+		if accepted "$T/f" && [ "$(sentinel_master "$S1")" = "127.0.0.1:$RPORT_" ]; then
+			recovered=${recovered:-$(( $(now_ms) - t0 ))}
+		fi
+	done
+	[ -n "$recovered" ] && break
+	sleep 0.2
+done
+check "master hung: answered by :$RPORT_ ${recovered:-never} ms after the SIGSTOP" \
+	test -n "$recovered" -a "${recovered:-99999}" -lt 15000
+check "... each of the $n RCPTs meanwhile answered within ${TIMEOUT_MS} ms + 200 ms (slowest: $maxl ms)" \
+	test "$slow" -eq 0
+check "... the hung master logged as timed out" grep -q "greylist: redis .*127.0.0.1:$MPORT.*timed out" "$R1/log/mainlog" "$R2/log/mainlog"
+kill -CONT "$MPID"
+i=0
+while [ "$(role "$MPORT")" != slave ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+check "... and, continued, it is turned into a replica" test "$(role "$MPORT")" = slave
 
 # Every sentinel gone: answered per on_error at once, naming them.
 for sp in $SPORTS; do

@@ -552,6 +552,130 @@ static void test_redis_sentinels_hung(void **state)
 	(void)state;
 }
 
+/* The test Redis as HOST and PORT for redis-cli and for a config. */
+static void redis_hp(char *host, size_t hsz, int *port)
+{
+	const char *r = getenv("GL_REDIS");
+
+	if (r == NULL || strchr(r, ':') == NULL)
+		fail_msg("GL_REDIS is not set: run the tests with make check");
+	snprintf(host, hsz, "%.*s", (int)(strchr(r, ':') - r), r);
+	*port = atoi(strchr(r, ':') + 1);
+}
+
+static pid_t fake_pid;
+
+/*
+ * A fake sentinel on 127.0.0.1 (its port returned): a child that answers
+ * AUTH with +OK and every other command with the test Redis's address,
+ * one connection at a time, until it is killed.
+ */
+static int fake_sentinel(void)
+{
+	char host[64], reply[256];
+	int fd, port, rport = hung_port(&fd);
+
+	redis_hp(host, sizeof host, &port);
+	snprintf(reply, sizeof reply, "*2\r\n$%zu\r\n%s\r\n$%zu\r\n%d\r\n",
+		 strlen(host), host, (size_t)snprintf(NULL, 0, "%d", port), port);
+	fake_pid = fork();
+	assert_true(fake_pid >= 0);
+	if (fake_pid == 0) {
+		for (;;) {
+			int c = accept(fd, NULL, NULL);
+			char buf[4096];
+			ssize_t n;
+
+			while (c >= 0 && (n = read(c, buf, sizeof buf - 1)) > 0) {
+				const char *out = reply;
+
+				buf[n] = '\0';
+				if (strstr(buf, "AUTH") != NULL)
+					out = "+OK\r\n";
+				if (write(c, out, strlen(out)) < 0)
+					break;
+			}
+			if (c >= 0)
+				close(c);
+		}
+	}
+	close(fd);
+	return rport;
+}
+
+/* Undoes what test_redis_readonly did, also after a failed assertion. */
+static int teardown_readonly(void **state)
+{
+	char host[64], cmd[256];
+	int port, status;
+
+	redis_hp(host, sizeof host, &port);
+	snprintf(cmd, sizeof cmd, "redis-cli -h %s -p %d REPLICAOF NO ONE "
+		 ">/dev/null", host, port);
+	if (system(cmd) != 0)
+		fprintf(stderr, "# %s failed\n", cmd);
+	if (fake_pid > 0) {
+		kill(fake_pid, SIGKILL);
+		waitpid(fake_pid, &status, 0);
+		fake_pid = 0;
+	}
+	return teardown(state);
+}
+
+/*
+ * A master that is demoted under an open connection: the write answered
+ * READONLY makes the store ask the sentinel again (not the back-off
+ * message), and it refuses the server the sentinel still names because
+ * ROLE says slave; once the server is master again, writes go on.
+ */
+static void test_redis_readonly(void **state)
+{
+	char host[64], cmd[256], m[300], via[300], want[300], v[8];
+	size_t vl = sizeof v;
+	gl_config cfg;
+	gl_err err;
+	gl_store *st;
+	int port, sport = fake_sentinel();
+
+	redis_hp(host, sizeof host, &port);
+	gl_config_defaults(&cfg);
+	cfg.backend = GL_BACKEND_REDIS;
+	cfg.nredis_sentinels = 1;
+	snprintf(cfg.redis_sentinels[0].host, 256, "127.0.0.1");
+	cfg.redis_sentinels[0].port = sport;
+	snprintf(cfg.redis_master_name, sizeof cfg.redis_master_name, "gl");
+	snprintf(cfg.redis_prefix, sizeof cfg.redis_prefix, "ro%d:",
+		 (int)getpid());
+	st = gl_store_open(&cfg, &err);
+	assert_non_null(st);
+	if (gl_store_cas(st, "k", 1, NULL, 0, "v", 1, 60, &err) != 1)
+		fail_msg("%s", err.msg);
+	assert_int_equal(gl_store_redis_master(st, m, sizeof m, via, sizeof via), 0);
+	snprintf(want, sizeof want, "%s:%d", host, port);
+	assert_string_equal(m, want);
+	snprintf(want, sizeof want, "127.0.0.1:%d", sport);
+	assert_string_equal(via, want);
+
+	snprintf(cmd, sizeof cmd, "redis-cli -h %s -p %d REPLICAOF 127.0.0.1 1 "
+		 ">/dev/null", host, port);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(gl_store_cas(st, "k", 1, "v", 1, "w", 1, 60, &err), -1);
+	if (strstr(err.msg, "not a master (ROLE: slave)") == NULL)
+		fail_msg("after READONLY: %s", err.msg);
+	/* Reads from the replica are refused as well (no master known). */
+	assert_int_equal(gl_store_get(st, "k", 1, v, &vl, &err), -1);
+	assert_non_null(strstr(err.msg, "unavailable"));
+
+	snprintf(cmd, sizeof cmd, "redis-cli -h %s -p %d REPLICAOF NO ONE "
+		 ">/dev/null", host, port);
+	assert_int_equal(system(cmd), 0);
+	usleep(1100 * 1000); /* the back-off */
+	if (gl_store_cas(st, "k", 1, "v", 1, "w", 1, 60, &err) != 1)
+		fail_msg("master again: %s", err.msg);
+	gl_store_close(st);
+	(void)state;
+}
+
 /* A GDBM store and a fixed Redis server have no sentinel master. */
 static void test_redis_master_none(void **state)
 {
@@ -584,6 +708,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_redis_script, setup, teardown),
 		cmocka_unit_test(test_redis_sentinels_down),
 		cmocka_unit_test(test_redis_sentinels_hung),
+		cmocka_unit_test_setup_teardown(test_redis_readonly, setup,
+						teardown_readonly),
 		cmocka_unit_test_setup_teardown(test_redis_master_none, setup, teardown),
 	};
 	const struct CMUnitTest lmdb[] = {
