@@ -46,6 +46,69 @@ void gl_config_free(gl_config *cfg)
 		free(cfg->whitelist_files[--cfg->nwhitelist_files]);
 }
 
+int gl_parse_hostports(const char *v, gl_hostport *out, int max, int *n_r)
+{
+	int n = 0;
+
+	for (;;) {
+		const char *h, *he, *colon;
+		char *end;
+		long port;
+
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (n >= max)
+			return -1;
+		if (*v == '[') {        /* [IPv6]:PORT */
+			h = v + 1;
+			he = strchr(h, ']');
+			if (he == NULL || he[1] != ':')
+				return -1;
+			colon = he + 1;
+		} else {
+			h = v;
+			colon = h + strcspn(h, ":, \t");
+			if (*colon != ':')
+				return -1;
+			he = colon;
+		}
+		if (he == h || (size_t)(he - h) >= sizeof out[n].host ||
+		    memchr(h, ',', (size_t)(he - h)) != NULL ||
+		    !isdigit((unsigned char)colon[1]))
+			return -1;
+		errno = 0;
+		port = strtol(colon + 1, &end, 10);
+		if (errno != 0 || port < 1 || port > 65535)
+			return -1;
+		memcpy(out[n].host, h, (size_t)(he - h));
+		out[n].host[he - h] = '\0';
+		out[n].port = (int)port;
+		n++;
+		while (*end == ' ' || *end == '\t')
+			end++;
+		if (*end == '\0')
+			break;
+		if (*end != ',')
+			return -1;
+		v = end + 1;
+	}
+	*n_r = n;
+	return 0;
+}
+
+/* A name Redis takes as one argument: printable, no blanks. */
+static int set_name(char *dst, size_t sz, const char *v)
+{
+	const char *p;
+
+	for (p = v; *p; p++)
+		if (!isgraph((unsigned char)*p))
+			return -1;
+	if (strlen(v) > 100)
+		return -1;
+	return gl_copy(dst, sz, v);
+}
+
 /*
  * Every key: its name, how its value is read, where it goes, its bounds
  * and what a bad value is told. Numbers are whole, from min to max;
@@ -53,7 +116,7 @@ void gl_config_free(gl_config *cfg)
  * paths fit their field.
  */
 enum kind { PATH, DURATION, MILLIS, INT, LONG, UNSIGNED, BOOL, WORD, TEXT,
-	    HOSTPORT, WHITELIST };
+	    NAME, HOSTPORT, HOSTPORTS, WHITELIST };
 
 typedef struct key {
 	const char *name;
@@ -109,6 +172,15 @@ static const key keys[] = {
 	  WANT_PATH },
 	{ "redis_db", INT, FIELD(redis_db), 0, 1000, NULL,
 	  "want a database number from 0 to 1000" },
+	{ "redis_user", NAME, FIELD(redis_user), 0, 0, NULL,
+	  "want a user name of at most 100 characters, no blanks" },
+	{ "redis_sentinels", HOSTPORTS, FIELD(redis_sentinels), 0,
+	  GL_MAX_SENTINELS, NULL, "want HOST:PORT[, HOST:PORT...] (at most "
+	  GL_STR(GL_MAX_SENTINELS) "; IPv6 as [ADDRESS]:PORT)" },
+	{ "redis_master_name", NAME, FIELD(redis_master_name), 0, 0, NULL,
+	  "want a name of at most 100 characters, no blanks" },
+	{ "redis_sentinel_password_file", PATH,
+	  FIELD(redis_sentinel_password_file), 0, 0, NULL, WANT_PATH },
 };
 
 /* WORD keys store the index of the word in an enum of config.h. */
@@ -147,6 +219,18 @@ static int set(gl_config *cfg, const key *k, const char *v, const char **why)
 	case HOSTPORT:
 		return v[0] != '/' && strchr(v, ':') == NULL ? -1 :
 		       gl_copy(f, k->size, v);
+	case NAME:
+		return set_name(f, k->size, v);
+	case HOSTPORTS: {
+		gl_hostport hp[GL_MAX_SENTINELS];
+		int nhp;
+
+		if (gl_parse_hostports(v, hp, (int)k->max, &nhp) < 0)
+			return -1;
+		memcpy(f, hp, sizeof hp);
+		cfg->nredis_sentinels = nhp;
+		return 0;
+	}
 	case DURATION:
 		if (gl_parse_duration(v, 0, &ms) < 0 || ms / 1000 < k->min)
 			return -1;
@@ -296,6 +380,24 @@ int gl_config_load(const char *path, gl_config *cfg, gl_err *err)
 	if (cfg->retry_window < cfg->delay)
 		BAD("%s: key 'retry_window': shorter than 'delay', so no "
 		    "retry could ever pass", path);
+	if (cfg->nredis_sentinels > 0 && cfg->redis_master_name[0] == '\0')
+		BAD("%s: key 'redis_sentinels': set redis_master_name too (the "
+		    "master's name at the sentinels)", path);
+	if (cfg->nredis_sentinels == 0 && cfg->redis_master_name[0] != '\0')
+		BAD("%s: key 'redis_master_name': set redis_sentinels too (the "
+		    "sentinels that know it)", path);
+	if (cfg->redis_user[0] && cfg->redis_password_file[0] == '\0')
+		BAD("%s: key 'redis_user': set redis_password_file too (AUTH "
+		    "sends the user and the password)", path);
+	if (cfg->nredis_sentinels > 0 && cfg->redis_master_name[0] == '\0')
+		BAD("%s: key 'redis_sentinels': set redis_master_name too (the "
+		    "master's name at the sentinels)", path);
+	if (cfg->nredis_sentinels == 0 && cfg->redis_master_name[0] != '\0')
+		BAD("%s: key 'redis_master_name': set redis_sentinels too (the "
+		    "sentinels that know it)", path);
+	if (cfg->redis_user[0] && cfg->redis_password_file[0] == '\0')
+		BAD("%s: key 'redis_user': set redis_password_file too (AUTH "
+		    "sends the user and the password)", path);
 	for (i = 0; i < cfg->nwhitelist_files; i++)
 		if (gl_whitelist_load_file(&cfg->whitelist,
 					   cfg->whitelist_files[i],

@@ -30,6 +30,13 @@ enum gl_backend { GL_BACKEND_GDBM, GL_BACKEND_REDIS, GL_BACKEND_LMDB };
 
 #define GL_DEFAULT_CONFIG "/etc/exim4/greylist.conf"
 #define GL_MAX_WHITELIST_FILES 32
+#define GL_MAX_SENTINELS 8
+
+/* One HOST:PORT of a list (redis_sentinels). */
+typedef struct gl_hostport {
+	char host[256];                 /* a name or an address, no brackets */
+	int port;
+} gl_hostport;
 
 typedef struct gl_config {
 	char path[PATH_MAX];            /* the file this came from */
@@ -52,6 +59,11 @@ typedef struct gl_config {
 	long redis_timeout_ms;
 	char redis_password_file[PATH_MAX]; /* "" when none */
 	int redis_db;                   /* SELECTed database, 0-1000 */
+	char redis_user[128];           /* ACL user for AUTH; "" when none */
+	int nredis_sentinels;           /* 0: the fixed server in redis */
+	gl_hostport redis_sentinels[GL_MAX_SENTINELS];
+	char redis_master_name[128];    /* the master's name at the sentinels */
+	char redis_sentinel_password_file[PATH_MAX]; /* "" when none */
 	long lock_timeout_ms;           /* longest wait for the database lock */
 	long lmdb_mapsize_mb;           /* largest size of an LMDB file */
 	int lmdb_sync;                  /* sync every LMDB commit */
@@ -67,5 +79,14 @@ void gl_config_defaults(gl_config *cfg);
 
 int gl_config_load(const char *path, gl_config *cfg, gl_err *err) GL_WUR;
 void gl_config_free(gl_config *cfg);
+
+/*
+ * Parses "HOST:PORT[, HOST:PORT...]" (commas, optional blanks; an IPv6
+ * address in brackets: [::1]:26379) into at most max entries. Returns
+ * 0 with *n_r set, or -1 (empty item, no port, port outside 1-65535,
+ * host too long, more than max); out and *n_r are then unspecified.
+ */
+int gl_parse_hostports(const char *v, gl_hostport *out, int max,
+		       int *n_r) GL_WUR;
 
 #endif

@@ -130,8 +130,30 @@ int gl_lmdb_snapshot(const gl_config *cfg, gl_err *err) GL_WUR;
 int gl_lmdb_usage(const gl_config *cfg, uint64_t *used_r, uint64_t *size_r,
 		  gl_err *err) GL_WUR;
 
-/* The Redis backend (redis, redis_prefix, redis_timeout, ...). */
+/*
+ * The Redis backend (redis, redis_prefix, redis_timeout, ...). With
+ * redis_sentinels, each new connection asks the sentinels for the master
+ * (the one that answered last first), checks with ROLE that the server
+ * is the master, and after a lost connection or a READONLY answer asks
+ * again and retries the call once; all within the deadline.
+ */
 gl_store *gl_store_redis_open(const gl_config *cfg, gl_err *err) GL_WUR;
+
+/*
+ * With redis_sentinels, once a call reached the master: its HOST:PORT
+ * in master_r and the sentinel that named it in via_r. 0, or -1 (outputs
+ * untouched) for another backend, a fixed server, or no master yet.
+ */
+int gl_store_redis_master(const gl_store *st, char *master_r, size_t msz,
+			  char *via_r, size_t vsz);
+
+/*
+ * Asks sentinel i of cfg->redis_sentinels (waiting at most redis_timeout)
+ * where the master redis_master_name is: 1 with HOST:PORT in addr_r, 0
+ * when it knows no such master, -1 with err.
+ */
+int gl_redis_sentinel_ask(const gl_config *cfg, int i, char *addr_r,
+			  size_t sz, gl_err *err) GL_WUR;
 
 /* One key: 1 found, 0 absent, -1 error; *vlen as for get. */
 int gl_store_get(gl_store *st, const void *key, size_t klen, void *val,

@@ -45,6 +45,9 @@ static void test_defaults(void **state)
 	assert_string_equal(c.redis_prefix, "greylist:");
 	assert_int_equal(c.redis_timeout_ms, 200);
 	assert_int_equal(c.lock_timeout_ms, 200);
+	assert_int_equal(c.nredis_sentinels, 0);
+	assert_string_equal(c.redis_master_name, "");
+	assert_string_equal(c.redis_user, "");
 	assert_null(c.whitelist);
 	gl_config_free(&c);
 	(void)state;
@@ -244,6 +247,124 @@ static void test_every_error(void **state)
 	(void)state;
 }
 
+/* redis_sentinels: the list, as the module and greylist-admin read it. */
+static void test_hostports(void **state)
+{
+	static const struct {
+		const char *in;
+		int n;           /* -1: refused */
+		const char *host0, *hostlast;
+		int port0, portlast;
+	} t[] = {
+		{ "127.0.0.1:26379", 1, "127.0.0.1", "127.0.0.1", 26379, 26379 },
+		{ "a:1, b:2,c:3", 3, "a", "c", 1, 3 },
+		{ " s1.example:26379 ,\ts2.example:26380 ", 2, "s1.example",
+		  "s2.example", 26379, 26380 },
+		{ "[::1]:26379, [2001:db8::5]:1", 2, "::1", "2001:db8::5",
+		  26379, 1 },
+		{ "a:65535", 1, "a", "a", 65535, 65535 },
+		{ "a:1,b:2,c:3,d:4,e:5,f:6,g:7,h:8", 8, "a", "h", 1, 8 },
+		{ "a:1,b:2,c:3,d:4,e:5,f:6,g:7,h:8,i:9", -1, NULL, NULL, 0, 0 },
+		{ "", -1, NULL, NULL, 0, 0 },
+		{ "host", -1, NULL, NULL, 0, 0 },
+		{ "host:", -1, NULL, NULL, 0, 0 },
+		{ ":26379", -1, NULL, NULL, 0, 0 },
+		{ "a:0", -1, NULL, NULL, 0, 0 },
+		{ "a:65536", -1, NULL, NULL, 0, 0 },
+		{ "a:-1", -1, NULL, NULL, 0, 0 },
+		{ "a:1x", -1, NULL, NULL, 0, 0 },
+		{ "a:1,", -1, NULL, NULL, 0, 0 },
+		{ "a:1,,b:2", -1, NULL, NULL, 0, 0 },
+		{ "a:1 b:2", -1, NULL, NULL, 0, 0 },
+		{ "::1:26379", -1, NULL, NULL, 0, 0 },
+		{ "[::1]26379", -1, NULL, NULL, 0, 0 },
+		{ "[::1:26379", -1, NULL, NULL, 0, 0 },
+		{ "[]:1", -1, NULL, NULL, 0, 0 },
+		{ "a:99999999999999999999", -1, NULL, NULL, 0, 0 },
+	};
+	gl_hostport hp[GL_MAX_SENTINELS];
+	size_t i;
+	int n;
+
+	for (i = 0; i < N_ELEMS(t); i++) {
+		int rc = gl_parse_hostports(t[i].in, hp, GL_MAX_SENTINELS, &n);
+
+		if (rc != (t[i].n < 0 ? -1 : 0))
+			fail_msg("case %zu '%s': got %d", i, t[i].in, rc);
+		if (rc < 0)
+			continue;
+		assert_int_equal(n, t[i].n);
+		assert_string_equal(hp[0].host, t[i].host0);
+		assert_int_equal(hp[0].port, t[i].port0);
+		assert_string_equal(hp[n - 1].host, t[i].hostlast);
+		assert_int_equal(hp[n - 1].port, t[i].portlast);
+	}
+	(void)state;
+}
+
+/* The Sentinel and ACL keys, and the keys they need beside them. */
+static void test_redis_keys(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *want; /* NULL: loads; else after "PATH" */
+	} t[] = {
+		{ "redis_sentinels = 10.0.0.1:26379, 10.0.0.2:26379\n"
+		  "redis_master_name = mymaster\n", NULL },
+		{ "redis_user = greylist\nredis_password_file = /etc/pw\n", NULL },
+		{ "redis_sentinels = 10.0.0.1\nredis_master_name = m\n",
+		  ":1: key 'redis_sentinels': bad value '10.0.0.1': want HOST:PORT" },
+		{ "redis_sentinels = 10.0.0.1:26379\n",
+		  ": key 'redis_sentinels': set redis_master_name too" },
+		{ "redis_master_name = mymaster\n",
+		  ": key 'redis_master_name': set redis_sentinels too" },
+		{ "redis_master_name = my master\nredis_sentinels = a:1\n",
+		  ":1: key 'redis_master_name': bad value 'my master'" },
+		{ "redis_user = greylist\n",
+		  ": key 'redis_user': set redis_password_file too" },
+		{ "redis_user = a b\nredis_password_file = /etc/pw\n",
+		  ":1: key 'redis_user': bad value 'a b'" },
+		{ "redis_sentinel_password_file = pw\n",
+		  ":1: key 'redis_sentinel_password_file': bad value 'pw'" },
+	};
+	char path[512], want[1024];
+	gl_config c;
+	gl_err err;
+	size_t i;
+
+	for (i = 0; i < N_ELEMS(t); i++) {
+		unit_write(dir, "redis.conf", t[i].text, path, sizeof path);
+		memset(&err, 0, sizeof err);
+		if (t[i].want == NULL) {
+			if (gl_config_load(path, &c, &err) != 0)
+				fail_msg("case %zu: %s", i, err.msg);
+			gl_config_free(&c);
+			continue;
+		}
+		assert_int_equal(gl_config_load(path, &c, &err), -1);
+		snprintf(want, sizeof want, "%s%s", path, t[i].want);
+		if (strncmp(err.msg, want, strlen(want)) != 0)
+			fail_msg("case %zu: got \"%s\", want prefix \"%s\"", i,
+				 err.msg, want);
+		gl_config_free(&c);
+	}
+	unit_write(dir, "redis.conf", "redis_sentinels = a:1, [::1]:2\n"
+		   "redis_sentinels = s1:26379,s2:26380\n"
+		   "redis_master_name = gl-master\n"
+		   "redis_sentinel_password_file = /etc/exim4/s.pw\n"
+		   "redis_user = gl\nredis_password_file = /etc/exim4/r.pw\n",
+		   path, sizeof path);
+	assert_int_equal(gl_config_load(path, &c, &err), 0);
+	assert_int_equal(c.nredis_sentinels, 2); /* the last line counts */
+	assert_string_equal(c.redis_sentinels[1].host, "s2");
+	assert_int_equal(c.redis_sentinels[1].port, 26380);
+	assert_string_equal(c.redis_master_name, "gl-master");
+	assert_string_equal(c.redis_sentinel_password_file, "/etc/exim4/s.pw");
+	assert_string_equal(c.redis_user, "gl");
+	gl_config_free(&c);
+	(void)state;
+}
+
 static void test_long_line(void **state)
 {
 	char path[512], *text = malloc(9000);
@@ -272,6 +393,8 @@ int main(void)
 		cmocka_unit_test(test_bad_whitelist_line),
 		cmocka_unit_test(test_every_error),
 		cmocka_unit_test(test_long_line),
+		cmocka_unit_test(test_hostports),
+		cmocka_unit_test(test_redis_keys),
 	};
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);
 }

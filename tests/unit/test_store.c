@@ -6,7 +6,10 @@
 #include <sys/wait.h>
 #include <sys/file.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../../module/core/decide.h"
 #include "../../module/core/plock.h"
@@ -631,6 +634,247 @@ static void test_dbwl_concurrent(void **state)
 	(void)state;
 }
 
+/* A TCP port on 127.0.0.1 that accepts connections (the backlog) but
+ * never answers: a hung server. */
+static int hung_port(int *fd_r)
+{
+	struct sockaddr_in a;
+	socklen_t al = sizeof a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+	*fd_r = fd;
+	return ntohs(a.sin_port);
+}
+
+/* Sentinels that are not there: one error naming them, then the
+ * back-off (no new attempt for a second), and no master to report. */
+static void test_redis_sentinels_down(void **state)
+{
+	gl_config cfg;
+	gl_err err;
+	gl_store *st;
+	char v[8], m[300], via[300];
+	size_t vl = sizeof v;
+	int64_t t;
+
+	gl_config_defaults(&cfg);
+	cfg.backend = GL_BACKEND_REDIS;
+	cfg.nredis_sentinels = 2;
+	snprintf(cfg.redis_sentinels[0].host, 256, "127.0.0.1");
+	cfg.redis_sentinels[0].port = 1;
+	snprintf(cfg.redis_sentinels[1].host, 256, "::1");
+	cfg.redis_sentinels[1].port = 2;
+	snprintf(cfg.redis_master_name, sizeof cfg.redis_master_name, "gl");
+	st = gl_store_open(&cfg, &err);
+	assert_non_null(st);
+	assert_int_equal(gl_store_get(st, "k", 1, v, &vl, &err), -1);
+	if (strstr(err.msg, "redis sentinels 127.0.0.1:1, [::1]:2: no sentinel "
+		   "answered (") == NULL)
+		fail_msg("got: %s", err.msg);
+	t = now_ms();
+	assert_int_equal(gl_store_cas(st, "k", 1, NULL, 0, "v", 1, 0, &err), -1);
+	if (strstr(err.msg, "redis sentinels 127.0.0.1:1, [::1]:2: unavailable "
+		   "(no sentinel answered") == NULL)
+		fail_msg("got: %s", err.msg);
+	assert_true(now_ms() - t < 50);
+	assert_int_equal(gl_store_redis_master(st, m, sizeof m, via, sizeof via), -1);
+	gl_store_close(st);
+	(void)state;
+}
+
+/*
+ * Two hung sentinels and a server that is no sentinel (the test Redis):
+ * each hung one gets only its share of the deadline, so the third is
+ * still asked, and the whole call stays within the deadline.
+ */
+static void test_redis_sentinels_hung(void **state)
+{
+	const char *r = getenv("GL_REDIS");
+	gl_config cfg;
+	gl_err err;
+	gl_store *st;
+	char v[8];
+	size_t vl = sizeof v;
+	int fd1, fd2;
+	int64_t t;
+
+	if (r == NULL)
+		fail_msg("GL_REDIS is not set: run the tests with make check");
+	gl_config_defaults(&cfg);
+	cfg.backend = GL_BACKEND_REDIS;
+	cfg.redis_timeout_ms = 200;
+	cfg.nredis_sentinels = 3;
+	snprintf(cfg.redis_sentinels[0].host, 256, "127.0.0.1");
+	cfg.redis_sentinels[0].port = hung_port(&fd1);
+	snprintf(cfg.redis_sentinels[1].host, 256, "127.0.0.1");
+	cfg.redis_sentinels[1].port = hung_port(&fd2);
+	snprintf(cfg.redis_sentinels[2].host, 256, "%.*s",
+		 (int)(strchr(r, ':') - r), r);
+	cfg.redis_sentinels[2].port = atoi(strchr(r, ':') + 1);
+	snprintf(cfg.redis_master_name, sizeof cfg.redis_master_name, "gl");
+	st = gl_store_open(&cfg, &err);
+	assert_non_null(st);
+	gl_store_deadline(st, cfg.redis_timeout_ms);
+	t = now_ms();
+	assert_int_equal(gl_store_get(st, "k", 1, v, &vl, &err), -1);
+	t = now_ms() - t;
+	if (strstr(err.msg, "no sentinel answered") == NULL ||
+	    strstr(err.msg, "SENTINEL") == NULL)
+		fail_msg("got: %s", err.msg);
+	if (t > 200 + 30)
+		fail_msg("took %lld ms, deadline 200 ms", (long long)t);
+	gl_store_close(st);
+	close(fd1);
+	close(fd2);
+	(void)state;
+}
+
+/* The test Redis as HOST and PORT for redis-cli and for a config. */
+static void redis_hp(char *host, size_t hsz, int *port)
+{
+	const char *r = getenv("GL_REDIS");
+
+	if (r == NULL || strchr(r, ':') == NULL)
+		fail_msg("GL_REDIS is not set: run the tests with make check");
+	snprintf(host, hsz, "%.*s", (int)(strchr(r, ':') - r), r);
+	*port = atoi(strchr(r, ':') + 1);
+}
+
+static pid_t fake_pid;
+
+/*
+ * A fake sentinel on 127.0.0.1 (its port returned): a child that answers
+ * AUTH with +OK and every other command with the test Redis's address,
+ * one connection at a time, until it is killed.
+ */
+static int fake_sentinel(void)
+{
+	char host[64], reply[256];
+	int fd, port, rport = hung_port(&fd);
+
+	redis_hp(host, sizeof host, &port);
+	snprintf(reply, sizeof reply, "*2\r\n$%zu\r\n%s\r\n$%zu\r\n%d\r\n",
+		 strlen(host), host, (size_t)snprintf(NULL, 0, "%d", port), port);
+	fake_pid = fork();
+	assert_true(fake_pid >= 0);
+	if (fake_pid == 0) {
+		for (;;) {
+			int c = accept(fd, NULL, NULL);
+			char buf[4096];
+			ssize_t n;
+
+			while (c >= 0 && (n = read(c, buf, sizeof buf - 1)) > 0) {
+				const char *out = reply;
+
+				buf[n] = '\0';
+				if (strstr(buf, "AUTH") != NULL)
+					out = "+OK\r\n";
+				if (write(c, out, strlen(out)) < 0)
+					break;
+			}
+			if (c >= 0)
+				close(c);
+		}
+	}
+	close(fd);
+	return rport;
+}
+
+/* Undoes what test_redis_readonly did, also after a failed assertion. */
+static int teardown_readonly(void **state)
+{
+	char host[64], cmd[256];
+	int port, status;
+
+	redis_hp(host, sizeof host, &port);
+	snprintf(cmd, sizeof cmd, "redis-cli -h %s -p %d REPLICAOF NO ONE "
+		 ">/dev/null", host, port);
+	if (system(cmd) != 0)
+		fprintf(stderr, "# %s failed\n", cmd);
+	if (fake_pid > 0) {
+		kill(fake_pid, SIGKILL);
+		waitpid(fake_pid, &status, 0);
+		fake_pid = 0;
+	}
+	return teardown(state);
+}
+
+/*
+ * A master that is demoted under an open connection: the write answered
+ * READONLY makes the store ask the sentinel again (not the back-off
+ * message), and it refuses the server the sentinel still names because
+ * ROLE says slave; once the server is master again, writes go on.
+ */
+static void test_redis_readonly(void **state)
+{
+	char host[64], cmd[256], m[300], via[300], want[300], v[8];
+	size_t vl = sizeof v;
+	gl_config cfg;
+	gl_err err;
+	gl_store *st;
+	int port, sport = fake_sentinel();
+
+	redis_hp(host, sizeof host, &port);
+	gl_config_defaults(&cfg);
+	cfg.backend = GL_BACKEND_REDIS;
+	cfg.nredis_sentinels = 1;
+	snprintf(cfg.redis_sentinels[0].host, 256, "127.0.0.1");
+	cfg.redis_sentinels[0].port = sport;
+	snprintf(cfg.redis_master_name, sizeof cfg.redis_master_name, "gl");
+	snprintf(cfg.redis_prefix, sizeof cfg.redis_prefix, "ro%d:",
+		 (int)getpid());
+	st = gl_store_open(&cfg, &err);
+	assert_non_null(st);
+	if (gl_store_cas(st, "k", 1, NULL, 0, "v", 1, 60, &err) != 1)
+		fail_msg("%s", err.msg);
+	assert_int_equal(gl_store_redis_master(st, m, sizeof m, via, sizeof via), 0);
+	snprintf(want, sizeof want, "%s:%d", host, port);
+	assert_string_equal(m, want);
+	snprintf(want, sizeof want, "127.0.0.1:%d", sport);
+	assert_string_equal(via, want);
+
+	snprintf(cmd, sizeof cmd, "redis-cli -h %s -p %d REPLICAOF 127.0.0.1 1 "
+		 ">/dev/null", host, port);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(gl_store_cas(st, "k", 1, "v", 1, "w", 1, 60, &err), -1);
+	if (strstr(err.msg, "not a master (ROLE: slave)") == NULL)
+		fail_msg("after READONLY: %s", err.msg);
+	/* Reads from the replica are refused as well (no master known). */
+	assert_int_equal(gl_store_get(st, "k", 1, v, &vl, &err), -1);
+	assert_non_null(strstr(err.msg, "unavailable"));
+
+	snprintf(cmd, sizeof cmd, "redis-cli -h %s -p %d REPLICAOF NO ONE "
+		 ">/dev/null", host, port);
+	assert_int_equal(system(cmd), 0);
+	usleep(1100 * 1000); /* the back-off */
+	if (gl_store_cas(st, "k", 1, "v", 1, "w", 1, 60, &err) != 1)
+		fail_msg("master again: %s", err.msg);
+	gl_store_close(st);
+	(void)state;
+}
+
+/* A GDBM store and a fixed Redis server have no sentinel master. */
+static void test_redis_master_none(void **state)
+{
+	gl_store *st = open_store();
+	gl_err err;
+	char v[8], m[300] = "x", via[300] = "y";
+	size_t vl = sizeof v;
+
+	assert_true(gl_store_get(st, "k", 1, v, &vl, &err) >= 0);
+	assert_int_equal(gl_store_redis_master(st, m, sizeof m, via, sizeof via), -1);
+	assert_string_equal(m, "x");
+	gl_store_close(st);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -640,6 +884,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batches_and_chunks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dbwl_concurrent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_redis_master_none, setup, teardown),
 	};
 	const struct CMUnitTest redis[] = {
 		cmocka_unit_test_setup_teardown(test_get_cas_scan, setup, teardown),
@@ -647,6 +892,11 @@ int main(void)
 		cmocka_unit_test(test_redis_down),
 		cmocka_unit_test_setup_teardown(test_redis_script, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dbwl_concurrent, setup, teardown),
+		cmocka_unit_test(test_redis_sentinels_down),
+		cmocka_unit_test(test_redis_sentinels_hung),
+		cmocka_unit_test_setup_teardown(test_redis_readonly, setup,
+						teardown_readonly),
+		cmocka_unit_test_setup_teardown(test_redis_master_none, setup, teardown),
 	};
 	const struct CMUnitTest lmdb[] = {
 		cmocka_unit_test_setup_teardown(test_get_cas_scan, setup, teardown),

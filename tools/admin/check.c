@@ -251,11 +251,45 @@ static void check_files(report *r, const gl_config *cfg,
 	}
 }
 
+/* What each sentinel says; master: the one the store reached, or "". */
+static void check_sentinels(report *r, const gl_config *cfg,
+			    const char *master)
+{
+	char addr[300];
+	gl_err err;
+	int i, rc;
+
+	for (i = 0; i < cfg->nredis_sentinels; i++) {
+		const gl_hostport *hp = &cfg->redis_sentinels[i];
+		char name[300];
+
+		snprintf(name, sizeof name, strchr(hp->host, ':') ? "[%s]:%d" :
+			 "%s:%d", hp->host, hp->port);
+		rc = gl_redis_sentinel_ask(cfg, i, addr, sizeof addr, &err);
+		if (rc < 0)
+			add(r->problems, "%s", err.msg);
+		else if (rc == 0)
+			add(r->problems, "redis sentinel %s knows no master "
+			    "'%s' (see redis_master_name, and 'sentinel "
+			    "monitor' in its configuration)", name,
+			    cfg->redis_master_name);
+		else if (master[0] && strcmp(addr, master) != 0)
+			add(r->problems, "redis sentinel %s names %s as master "
+			    "'%s', but the master that answers is %s (a "
+			    "failover under way, or sentinels that disagree)",
+			    name, addr, cfg->redis_master_name, master);
+		else
+			add(r->info, "sentinel %s: master '%s' at %s", name,
+			    cfg->redis_master_name, addr);
+	}
+}
+
 /* One read through the store, as the module makes it. */
 static void check_store(report *r, const gl_config *cfg)
 {
 	unsigned char val[GL_VALUE_MAX];
 	size_t vlen = sizeof val;
+	char master[300] = "", via[300] = "";
 	gl_store *st;
 	gl_err err;
 
@@ -271,16 +305,36 @@ static void check_store(report *r, const gl_config *cfg)
 		    cfg->redis_password_file, strerror(errno));
 		return;
 	}
+	if (cfg->backend == GL_BACKEND_REDIS &&
+	    cfg->redis_sentinel_password_file[0] &&
+	    access(cfg->redis_sentinel_password_file, R_OK) < 0) {
+		add(r->problems, "%s (redis_sentinel_password_file): %s",
+		    cfg->redis_sentinel_password_file, strerror(errno));
+		return;
+	}
 	st = gl_store_open(cfg, &err);
 	if (st == NULL || gl_store_get(st, "V", 1, val, &vlen, &err) < 0) {
 		add(r->problems, "the database cannot be used: %s", err.msg);
 		gl_store_close(st);
+		if (cfg->backend == GL_BACKEND_REDIS)
+			check_sentinels(r, cfg, "");
 		return;
 	}
+	if (gl_store_redis_master(st, master, sizeof master, via,
+				  sizeof via) < 0)
+		master[0] = '\0';
 	gl_store_close(st);
-	if (cfg->backend == GL_BACKEND_REDIS) {
-		add(r->info, "Redis at %s answers (prefix %s, database %d)",
-		    cfg->redis, cfg->redis_prefix, cfg->redis_db);
+	if (cfg->backend == GL_BACKEND_REDIS && master[0]) {
+		add(r->info, "Redis master '%s' at %s (named by sentinel %s) "
+		    "answers (prefix %s, database %d%s%s)",
+		    cfg->redis_master_name, master, via, cfg->redis_prefix,
+		    cfg->redis_db, cfg->redis_user[0] ? ", user " : "",
+		    cfg->redis_user);
+		check_sentinels(r, cfg, master);
+	} else if (cfg->backend == GL_BACKEND_REDIS) {
+		add(r->info, "Redis at %s answers (prefix %s, database %d%s%s)",
+		    cfg->redis, cfg->redis_prefix, cfg->redis_db,
+		    cfg->redis_user[0] ? ", user " : "", cfg->redis_user);
 	} else if (cfg->backend == GL_BACKEND_LMDB) {
 		uint64_t used, size;
 

@@ -168,6 +168,7 @@ int cmd_stats(admin *a, int argc, char **argv)
 	gl_store *st = a->st;
 	stats_ctx sc;
 	gl_whitelist *dbwl;
+	char master[300], via[300];
 	int json = 0, i;
 	gl_err err;
 	size_t r;
@@ -184,6 +185,9 @@ int cmd_stats(admin *a, int argc, char **argv)
 	sc.now = now_s();
 	if (gl_store_scan(st, stats_one, &sc, &err) < 0)
 		die(err.msg);
+	if (gl_store_redis_master(st, master, sizeof master, via,
+				  sizeof via) < 0)
+		master[0] = '\0';
 	if (sc.by_domain) {
 		print_by_domain(&sc, json);
 	} else {
@@ -210,6 +214,12 @@ int cmd_stats(admin *a, int argc, char **argv)
 					    json_integer(pct(sc.delays, sc.nd, 95)) : json_null());
 			json_object_set_new(d, "max", sc.nd ?
 					    json_integer(sc.delays[sc.nd - 1]) : json_null());
+			/* With sentinels: the master in use, and who named it. */
+			if (master[0])
+				json_object_set_new(o, "redis", json_pack(
+					"{s:s, s:s, s:s}", "master_name",
+					cfg->redis_master_name, "master", master,
+					"sentinel", via));
 			emit(o, "the statistics");
 		} else {
 			printf("triplets:   %u pending, %u passed\n", sc.pending,
@@ -226,6 +236,10 @@ int cmd_stats(admin *a, int argc, char **argv)
 				       (long long)sc.delays[sc.nd - 1]);
 			else
 				printf("delay seen by passed mail: no passed triplets\n");
+			if (master[0])
+				printf("redis:      master '%s' at %s, named by "
+				       "sentinel %s\n", cfg->redis_master_name,
+				       master, via);
 		}
 		gl_whitelist_free(dbwl);
 	}
