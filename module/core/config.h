@@ -67,7 +67,7 @@ typedef struct gl_config {
 	long lock_timeout_ms;           /* longest wait for the database lock */
 	long lmdb_mapsize_mb;           /* largest size of an LMDB file */
 	int lmdb_sync;                  /* sync every LMDB commit */
-	char lmdb_snapshot[PATH_MAX];   /* "" when none */
+	char snapshot[PATH_MAX];        /* "" when none (snapshot, lmdb_snapshot) */
 	struct gl_whitelist *whitelist; /* entries of the whitelist files */
 	gl_notes errors;                /* what made gl_config_load() fail */
 	gl_notes warnings;              /* whitelist lines and files skipped */

@@ -46,9 +46,14 @@ int gl_store_cas(gl_store *st, const void *key, size_t klen, const void *old,
 
 gl_store *gl_store_open(const gl_config *cfg, gl_err *err)
 {
+	gl_store *st;
+
 	if (cfg->backend == GL_BACKEND_REDIS)
 		return gl_store_redis_open(cfg, err);
 	if (cfg->backend == GL_BACKEND_LMDB)
 		return gl_store_lmdb_open(cfg, err);
-	return gl_store_gdbm_open(cfg->database, cfg->lock_timeout_ms, err);
+	st = gl_store_gdbm_open(cfg->database, cfg->lock_timeout_ms, err);
+	if (st != NULL)
+		gl_gdbm_set_snapshot(st, cfg->snapshot);
+	return st;
 }

@@ -100,6 +100,20 @@ gl_store *gl_store_gdbm_open(const char *path, long lock_timeout_ms,
 			     gl_err *err) GL_WUR;
 
 /*
+ * With a snapshot (key snapshot): a missing database file is restored
+ * from it at the next open (gl_store_open() sets it).
+ */
+void gl_gdbm_set_snapshot(gl_store *st, const char *snapshot);
+
+/*
+ * Writes a consistent, synced copy of the GDBM file to the snapshot
+ * (under the readers' lock; decisions that write wait meanwhile). 0
+ * written; 1 when there is no database yet (the snapshot is left as it
+ * was); -1 with err.
+ */
+int gl_gdbm_snapshot(const gl_config *cfg, gl_err *err) GL_WUR;
+
+/*
  * Rebuilds a damaged GDBM file in place with gdbm_recover() (the original
  * is kept beside it, its name in backup, when GDBM made one), then deletes
  * every pair valid() refuses. Counts what was kept and what was lost.

@@ -31,8 +31,46 @@
 typedef struct gstore {
 	gl_store base;
 	char path[PATH_MAX];
+	char snapshot[PATH_MAX];  /* "" when none */
 	long lock_timeout_ms;
 } gstore;
+
+/*
+ * When the database is missing (a tmpfs after a reboot) and a snapshot
+ * exists, puts a copy of it in place. Several processes may do so at
+ * once: each copies to a file of its own and link()s it into place, so
+ * the first one wins whole, the others' copies are dropped, and nobody
+ * ever opens half a file. 0 (restored, or nothing to do), or -1.
+ */
+static int restore(gstore *s, gl_err *err)
+{
+	char tmp[PATH_MAX + 32], buf[65536];
+	ssize_t n = 0;
+	int in, out, rc = 0;
+
+	if (s->snapshot[0] == '\0' || access(s->path, F_OK) == 0 ||
+	    errno != ENOENT)
+		return 0;
+	in = open(s->snapshot, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return errno == ENOENT ? 0 :
+		       gl_fail(err, "%s: cannot read snapshot %s: %s", s->path,
+			       s->snapshot, strerror(errno));
+	snprintf(tmp, sizeof tmp, "%s.restore.%ld", s->path, (long)gl_pid());
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
+	while (out >= 0 && (n = read(in, buf, sizeof buf)) > 0)
+		if (write(out, buf, (size_t)n) != n) {
+			n = -1;
+			break;
+		}
+	if (out < 0 || n < 0 || close(out) != 0 ||
+	    (link(tmp, s->path) != 0 && errno != EEXIST))
+		rc = gl_fail(err, "%s: cannot restore from %s: %s", s->path,
+			     s->snapshot, strerror(errno));
+	close(in);
+	unlink(tmp);
+	return rc;
+}
 
 /*
  * Opens and locks the file. Returns the handle; NULL with *absent = 1
@@ -45,6 +83,8 @@ static GDBM_FILE open_db(gstore *s, int mode, int *absent, gl_err *err)
 	GDBM_FILE db;
 
 	*absent = 0;
+	if (restore(s, err) < 0)
+		return NULL;
 	fd = open(s->path, (writer ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC,
 		  0660);
 	if (fd < 0) {
@@ -340,6 +380,7 @@ gl_store *gl_store_gdbm_open(const char *path, long lock_timeout_ms,
 	}
 	s->base.ops = &gdbm_ops;
 	s->base.where = s->path;
+	s->snapshot[0] = '\0';
 	s->base.timeout_ms = lock_timeout_ms;
 	s->lock_timeout_ms = lock_timeout_ms;
 	return &s->base;
@@ -432,5 +473,53 @@ int gl_gdbm_recover(const char *path, long lock_timeout_ms,
 	}
 	if (gdbm_close(db) != 0 && rc == 0)
 		rc = gl_fail(err, "%s: cannot close database", path);
+	return rc;
+}
+
+void gl_gdbm_set_snapshot(gl_store *st, const char *snapshot)
+{
+	gstore *s = (gstore *)st;
+
+	if (gl_copy(s->snapshot, sizeof s->snapshot, snapshot) < 0)
+		s->snapshot[0] = '\0';
+}
+
+/* How long a snapshot waits for the writers to let go of the file. */
+#define SNAPSHOT_LOCK_MS 5000
+
+int gl_gdbm_snapshot(const gl_config *cfg, gl_err *err)
+{
+	char tmp[PATH_MAX + 16], buf[65536];
+	ssize_t n = 0;
+	int in, out, rc = 0;
+
+	if (cfg->snapshot[0] == '\0')
+		return gl_fail(err, "%s: no snapshot is configured", cfg->path);
+	in = open(cfg->database, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return errno == ENOENT ? 1 :
+		       gl_fail(err, "%s: cannot open database: %s",
+			       cfg->database, strerror(errno));
+	/* The readers' lock: no writer changes the file while it is
+	 * copied (decisions that write wait, up to lock_timeout). */
+	if (gl_flock_wait(in, LOCK_SH, (int64_t)SNAPSHOT_LOCK_MS * 1000) < 0) {
+		close(in);
+		return gl_fail(err, "%s: database busy: no read lock within "
+			       "%d ms", cfg->database, SNAPSHOT_LOCK_MS);
+	}
+	snprintf(tmp, sizeof tmp, "%s.tmp", cfg->snapshot);
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
+	while (out >= 0 && (n = read(in, buf, sizeof buf)) > 0)
+		if (write(out, buf, (size_t)n) != n) {
+			n = -1;
+			break;
+		}
+	close(in); /* and with it the lock */
+	if (out < 0 || n < 0 || fsync(out) != 0 || close(out) != 0 ||
+	    rename(tmp, cfg->snapshot) != 0)
+		rc = gl_fail(err, "%s: cannot write snapshot: %s", cfg->snapshot,
+			     strerror(errno));
+	if (rc < 0)
+		unlink(tmp);
 	return rc;
 }

@@ -418,7 +418,7 @@ gl_store *gl_store_lmdb_open(const gl_config *cfg, gl_err *err)
 	}
 	snprintf(s->path, sizeof s->path, "%s", cfg->database);
 	snprintf(s->wlock, sizeof s->wlock, "%s.wlock", cfg->database);
-	snprintf(s->snapshot, sizeof s->snapshot, "%s", cfg->lmdb_snapshot);
+	snprintf(s->snapshot, sizeof s->snapshot, "%s", cfg->snapshot);
 	s->base.ops = &lmdb_ops;
 	s->base.where = s->path;
 	s->base.timeout_ms = cfg->lock_timeout_ms;
@@ -435,7 +435,7 @@ int gl_lmdb_snapshot(const gl_config *cfg, gl_err *err)
 	lstore *s;
 	int rc, fd;
 
-	if (cfg->lmdb_snapshot[0] == '\0')
+	if (cfg->snapshot[0] == '\0')
 		return gl_fail(err, "%s: no lmdb_snapshot is configured",
 			       cfg->path);
 	st = gl_store_lmdb_open(cfg, err);
@@ -446,7 +446,7 @@ int gl_lmdb_snapshot(const gl_config *cfg, gl_err *err)
 		l_close(st);
 		return -1;
 	}
-	snprintf(tmp, sizeof tmp, "%s.tmp", cfg->lmdb_snapshot);
+	snprintf(tmp, sizeof tmp, "%s.tmp", cfg->snapshot);
 	unlink(tmp);
 	/* A consistent copy (one read transaction), compacted. */
 	rc = mdb_env_copy2(s->env, tmp, MDB_CP_COMPACT);
@@ -457,10 +457,10 @@ int gl_lmdb_snapshot(const gl_config *cfg, gl_err *err)
 	}
 	fd = open(tmp, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fsync(fd) != 0 || close(fd) != 0 ||
-	    rename(tmp, cfg->lmdb_snapshot) != 0) {
+	    rename(tmp, cfg->snapshot) != 0) {
 		l_close(st);
 		return gl_fail(err, "%s: cannot complete snapshot: %s",
-			       cfg->lmdb_snapshot, strerror(errno));
+			       cfg->snapshot, strerror(errno));
 	}
 	l_close(st);
 	return 0;

@@ -3,7 +3,7 @@
 # Exim: list (text, JSON, filters), explain (changes nothing), purge,
 # delete, and its errors.
 . "$(dirname "$0")/../lib.sh"
-plan 60
+plan 62
 
 write_gl_conf "retry_window = 6s"
 write_exim_conf
@@ -158,3 +158,15 @@ A recover >"$T/rec.out" 2>&1; rc=$?
 check "recover succeeds on a damaged file" test $rc -eq 0
 check "recover says what it kept and lost" grep -q '^recovered .*: kept [0-9]* records, lost [0-9]*' "$T/rec.out"
 check "after recover, list works" sh -c "'$GL_ADMIN' -c '$T/greylist.conf' list --json >/dev/null"
+
+# ---- snapshot and restore with GDBM (a database on a tmpfs) ----
+write_gl_conf "snapshot = $T/snap.gdbm"
+rm -f "$T/db/greylist.gdbm"
+dl 192.0.2.7 keep@snap.example bob@test.example >/dev/null
+out=$(A snapshot)
+check "snapshot of a GDBM database: '$out'" \
+	test "$out" = "snapshot of $T/db/greylist.gdbm written to $T/snap.gdbm"
+rm -f "$T/db/greylist.gdbm"
+y=$(dl 192.0.2.7 keep@snap.example bob@test.example)
+check "the file lost, the module restores the snapshot: an early retry, not a new triplet ('$y')" \
+	sh -c "echo '$y' | grep -q '^defer [12] early\$'"

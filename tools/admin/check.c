@@ -240,12 +240,12 @@ static void check_files(report *r, const gl_config *cfg,
 		     snprintf(msg, sizeof msg, "%s: %s", files[i],
 			      strerror(errno)) > 0))
 			add(r->problems, "%s", msg);
-	if (cfg->backend == GL_BACKEND_LMDB && cfg->lmdb_snapshot[0]) {
+	if (cfg->backend != GL_BACKEND_REDIS && cfg->snapshot[0]) {
 		char sdir[PATH_MAX];
 
-		admin_dir_of(cfg->lmdb_snapshot, sdir, sizeof sdir);
+		admin_dir_of(cfg->snapshot, sdir, sizeof sdir);
 		if (access(sdir, W_OK | X_OK) < 0)
-			add(r->problems, "%s (lmdb_snapshot's directory): %s "
+			add(r->problems, "%s (snapshot's directory): %s "
 			    "cannot write there: %s", sdir, u->name,
 			    strerror(errno));
 	}

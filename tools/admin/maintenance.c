@@ -82,14 +82,23 @@ int cmd_snapshot(admin *a, int argc, char **argv)
 	const gl_config *cfg = a->cfg;
 	gl_err err;
 
+	int rc;
+
 	(void)argv;
 	if (argc != 1)
 		usage();
-	if (cfg->backend != GL_BACKEND_LMDB)
-		die("snapshot is for backend = lmdb");
-	if (gl_lmdb_snapshot(cfg, &err) < 0)
+	if (cfg->backend == GL_BACKEND_REDIS)
+		die("snapshot is for backend = gdbm or lmdb (Redis keeps its "
+		    "own)");
+	rc = cfg->backend == GL_BACKEND_LMDB ? gl_lmdb_snapshot(cfg, &err) :
+	     gl_gdbm_snapshot(cfg, &err);
+	if (rc < 0)
 		die_err(&err);
-	printf("snapshot of %s written to %s\n", cfg->database,
-	       cfg->lmdb_snapshot);
+	if (rc == 1)
+		printf("no database at %s yet: snapshot %s left as it was\n",
+		       cfg->database, cfg->snapshot);
+	else
+		printf("snapshot of %s written to %s\n", cfg->database,
+		       cfg->snapshot);
 	return 0;
 }

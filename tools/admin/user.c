@@ -56,14 +56,16 @@ int admin_db_files(const gl_config *cfg, char files[][PATH_MAX], int max)
 		return 0;
 	if (cfg->backend == GL_BACKEND_GDBM) {
 		snprintf(files[n++], PATH_MAX, "%s", cfg->database);
+		if (cfg->snapshot[0] && n < max)
+			snprintf(files[n++], PATH_MAX, "%s", cfg->snapshot);
 		return n;
 	}
 	for (i = 0; i < sizeof lmdb_suffix / sizeof *lmdb_suffix && n < max; i++)
 		if (snprintf(files[n], PATH_MAX, "%s%s", cfg->database,
 			     lmdb_suffix[i]) < PATH_MAX)
 			n++;
-	if (cfg->lmdb_snapshot[0] && n < max)
-		snprintf(files[n++], PATH_MAX, "%s", cfg->lmdb_snapshot);
+	if (cfg->snapshot[0] && n < max)
+		snprintf(files[n++], PATH_MAX, "%s", cfg->snapshot);
 	return n;
 }
 
