@@ -2,6 +2,8 @@
 #include "unit.h"
 
 #include "../../module/core/decide.h"
+#include "../../module/core/batch.h"
+#include "../../module/core/purge.h"
 
 #define T0 1800000000
 
@@ -406,6 +408,108 @@ static void test_database_whitelist_edits(void **state)
 	(void)state;
 }
 
+/* Adds a triplet record for sender N (pending or passed) to ps. */
+static void add_triplet(gl_pairs *ps, int n, enum gl_state state,
+			gl_time first, gl_time last)
+{
+	gl_triplet t;
+	gl_record r = { state, 1, first, last, state == GL_PASSED ? first + 1 : 0 };
+	unsigned char v[GL_RECORD_SIZE];
+	char key[GL_KEY_MAX];
+	gl_err err;
+	int klen;
+
+	snprintf(t.client, sizeof t.client, "192.0.2.0/24");
+	snprintf(t.sender, sizeof t.sender, "s%d@sender.example", n);
+	snprintf(t.rcpt, sizeof t.rcpt, "r@our.example");
+	if (state == GL_PASSED)
+		r.attempts = 2;
+	gl_record_encode(&r, v);
+	klen = gl_key_encode(&t, key, sizeof key);
+	assert_true(klen > 0);
+	assert_int_equal(gl_pairs_add(ps, key, (size_t)klen, v, sizeof v, &err), 0);
+}
+
+static int wl_seen;
+
+static void count_removed(void *arg, const gl_pair *p)
+{
+	(void)arg;
+	assert_int_equal(p->kind, GL_KEY_TRIPLET);
+	wl_seen++;
+}
+
+/* Batched writes and purge: more than one batch each way, every record
+ * judged by policy.c's rules at the purge's time. */
+static void test_batch_and_purge(void **state)
+{
+	static const struct {
+		enum gl_state state;
+		gl_time first, last;
+		int expired;   /* at T0 + 10d */
+	} t[] = {
+		{ GL_PENDING, T0 + 10 * 86400 - 2 * 86400, 0, 0 },  /* in retry_window */
+		{ GL_PENDING, T0, 0, 1 },                            /* past it */
+		{ GL_PASSED, T0, T0 + 86400, 0 },                    /* seen 9 days ago */
+		{ GL_PASSED, T0 - 40 * 86400, T0 - 30 * 86400, 1 },  /* 40 days idle */
+	};
+	const size_t per = 300; /* of each kind: 1200 pairs, 3 batches */
+	gl_pairs ps = { 0 };
+	gl_purge_report rep;
+	gl_err err;
+	size_t i, j, done, want_left = 0;
+
+	for (i = 0; i < N_ELEMS(t); i++)
+		for (j = 0; j < per; j++)
+			add_triplet(&ps, (int)(i * per + j), t[i].state,
+				    t[i].first, t[i].last ? t[i].last : t[i].first);
+	assert_int_equal(gl_batch_write(st, &cfg, &ps, GL_BATCH_REPLACE, T0,
+					&done, &err), 0);
+	assert_int_equal(done, ps.n);
+	for (i = 0; i < ps.n; i++)
+		assert_true(ps.p[i].done);
+	assert_int_equal(records(), (int)ps.n);
+	gl_pairs_free(&ps);
+	for (i = 0; i < N_ELEMS(t); i++)
+		want_left += t[i].expired ? 0 : per;
+	wl_seen = 0;
+	assert_int_equal(gl_purge(st, &cfg, T0 + 10 * 86400, count_removed,
+				  NULL, NULL, &rep, &err), 0);
+	assert_int_equal(rep.pending, per);
+	assert_int_equal(rep.passed, per);
+	assert_int_equal(rep.kept, 0);
+	assert_int_equal(rep.unreadable, 0);
+	assert_int_equal(wl_seen, 2 * per);
+	assert_int_equal(records(), (int)want_left);
+	(void)state;
+}
+
+/* A delete that loses to a decision keeps the record, and is counted
+ * as kept, not as removed. */
+static void test_purge_kept(void **state)
+{
+	static const struct gl_store_ops ops = { .name = "race",
+		.get = race_get, .casv = race_cas, .scan = NULL };
+	gl_pairs ps = { 0 };
+	gl_err err;
+	size_t done;
+	gl_store race = { .ops = &ops, .where = "race", .timeout_ms = 200 };
+
+	add_triplet(&ps, 1, GL_PENDING, T0, T0);
+	add_triplet(&ps, 2, GL_PENDING, T0, T0);
+	assert_int_equal(gl_batch_write(&race, &cfg, &ps, GL_BATCH_DELETE, T0,
+					&done, &err), 0);
+	assert_int_equal(done, 0);
+	assert_false(ps.p[0].done || ps.p[1].done);
+	/* A store that refuses every write: replace tries GL_BATCH_TRIES
+	 * times and reports nothing written. */
+	assert_int_equal(gl_batch_write(&race, &cfg, &ps, GL_BATCH_REPLACE, T0,
+					&done, &err), 0);
+	assert_int_equal(done, 0);
+	gl_pairs_free(&ps);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -419,6 +523,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_database_whitelist, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_database_whitelist_legacy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_database_whitelist_edits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_and_purge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_purge_kept, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("decide", tests, NULL, NULL);
 }
