@@ -14,7 +14,9 @@
  *                     once passed
  * gl_record_decode() accepts exactly this and nothing else (length,
  * magic, version, state, reserved byte, order of the times): a record it
- * did not write is an error the caller handles, never a crash.
+ * did not write is an error the caller handles, never a crash. On
+ * failure the decoders return -1 with err and leave their output
+ * untouched; the encoders cannot fail.
  */
 #ifndef GL_RECORD_H
 #define GL_RECORD_H
