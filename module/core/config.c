@@ -390,15 +390,6 @@ int gl_config_load(const char *path, gl_config *cfg, gl_err *err)
 	if (cfg->redis_user[0] && cfg->redis_password_file[0] == '\0')
 		BAD("%s: key 'redis_user': set redis_password_file too (AUTH "
 		    "sends the user and the password)", path);
-	if (cfg->nredis_sentinels > 0 && cfg->redis_master_name[0] == '\0')
-		BAD("%s: key 'redis_sentinels': set redis_master_name too (the "
-		    "master's name at the sentinels)", path);
-	if (cfg->nredis_sentinels == 0 && cfg->redis_master_name[0] != '\0')
-		BAD("%s: key 'redis_master_name': set redis_sentinels too (the "
-		    "sentinels that know it)", path);
-	if (cfg->redis_user[0] && cfg->redis_password_file[0] == '\0')
-		BAD("%s: key 'redis_user': set redis_password_file too (AUTH "
-		    "sends the user and the password)", path);
 	for (i = 0; i < cfg->nwhitelist_files; i++)
 		if (gl_whitelist_load_file(&cfg->whitelist,
 					   cfg->whitelist_files[i],

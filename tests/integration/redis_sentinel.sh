@@ -170,25 +170,33 @@ check "a wrong password for user gl: check exits 1 and says so (exit $rc)" \
 acked=$(redis-cli -p "$MPORT" WAIT 1 3000)
 check "the replica acknowledged every write (WAIT: $acked)" test "$acked" = 1
 
+# await_failover: RCPTs to both MX hosts until one is accepted with the
+# sentinels naming :$RPORT_ as master (at most 20 s). Sets recovered (ms
+# after the start, or ""), n (RCPTs sent), maxl (the slowest, ms) and
+# slow (how many took longer than redis_timeout + 200 ms).
+await_failover() {
+	t0=$(now_ms)
+	maxl=0; slow=0; n=0; recovered=""
+	while [ $(( $(now_ms) - t0 )) -lt 20000 ]; do
+		for port in $PORT1 $PORT2; do
+			send $port alice@sender.example "$T/f"
+			l=$(cat "$T/lapse"); l=${l:-99999}
+			n=$((n + 1))
+			[ "$l" -gt "$maxl" ] && maxl=$l
+			[ "$l" -gt $((TIMEOUT_MS + 200)) ] && slow=$((slow + 1))
+			if accepted "$T/f" && [ "$(sentinel_master "$S1")" = "127.0.0.1:$RPORT_" ]; then
+				recovered=${recovered:-$(( $(now_ms) - t0 ))}
+			fi
+		done
+		[ -n "$recovered" ] && break
+		sleep 0.2
+	done
+}
+
 # SIGKILL the master. Until the sentinels promote the replica each RCPT
 # is answered per on_error within redis_timeout; then by the new master.
 kill -9 "$MPID"
-t0=$(now_ms)
-maxl=0; slow=0; n=0; recovered=""
-while [ $(( $(now_ms) - t0 )) -lt 20000 ]; do
-	for port in $PORT1 $PORT2; do
-		send $port alice@sender.example "$T/f"
-		l=$(cat "$T/lapse"); l=${l:-99999}
-		n=$((n + 1))
-		[ "$l" -gt "$maxl" ] && maxl=$l
-		[ "$l" -gt $((TIMEOUT_MS + 200)) ] && slow=$((slow + 1))
-		if accepted "$T/f" && [ "$(sentinel_master "$S1")" = "127.0.0.1:$RPORT_" ]; then
-			recovered=${recovered:-$(( $(now_ms) - t0 ))}
-		fi
-	done
-	[ -n "$recovered" ] && break
-	sleep 0.2
-done
+await_failover
 check "answered by the new master ${recovered:-never} ms after the kill (sentinels: down after 1 s, failover)" \
 	test -n "$recovered" -a "${recovered:-99999}" -lt 15000
 check "each of the $n RCPTs during the failover answered within ${TIMEOUT_MS} ms + 200 ms of Exim (slowest: $maxl ms)" \
@@ -274,22 +282,7 @@ grep -v 'unavailable' "$T/hammer.err" | sort | uniq -c | sort -rn | head -5 | se
 # nothing answers, as with a host gone from the network). Each RCPT
 # waits at most redis_timeout, then the sentinels promote :$RPORT_.
 kill -STOP "$MPID"
-t0=$(now_ms)
-maxl=0; slow=0; n=0; recovered=""
-while [ $(( $(now_ms) - t0 )) -lt 20000 ]; do
-	for port in $PORT1 $PORT2; do
-		send $port alice@sender.example "$T/f"
-		l=$(cat "$T/lapse"); l=${l:-99999}
-		n=$((n + 1))
-		[ "$l" -gt "$maxl" ] && maxl=$l
-		[ "$l" -gt $((TIMEOUT_MS + 200)) ] && slow=$((slow + 1))
-		if accepted "$T/f" && [ "$(sentinel_master "$S1")" = "127.0.0.1:$RPORT_" ]; then
-			recovered=${recovered:-$(( $(now_ms) - t0 ))}
-		fi
-	done
-	[ -n "$recovered" ] && break
-	sleep 0.2
-done
+await_failover
 check "master hung: answered by :$RPORT_ ${recovered:-never} ms after the SIGSTOP" \
 	test -n "$recovered" -a "${recovered:-99999}" -lt 15000
 check "... each of the $n RCPTs meanwhile answered within ${TIMEOUT_MS} ms + 200 ms (slowest: $maxl ms)" \
