@@ -295,8 +295,13 @@ static void check_store(report *r, const gl_config *cfg)
 
 	if (cfg->backend != GL_BACKEND_REDIS &&
 	    access(cfg->database, F_OK) < 0) {
-		add(r->info, "%s does not exist yet: the module creates it at "
-		    "the first RCPT", cfg->database);
+		if (cfg->snapshot[0] && access(cfg->snapshot, R_OK) == 0)
+			add(r->info, "%s does not exist: the first RCPT "
+			    "restores it from the snapshot %s", cfg->database,
+			    cfg->snapshot);
+		else
+			add(r->info, "%s does not exist yet: the module "
+			    "creates it at the first RCPT", cfg->database);
 		return;
 	}
 	if (cfg->backend == GL_BACKEND_REDIS && cfg->redis_password_file[0] &&
