@@ -173,27 +173,40 @@ expect_rcpt() {
 	fi
 }
 
+# start_srv DIR PORT ARGS...: runs ARGS (a redis-server or a
+# redis-sentinel on 127.0.0.1:PORT, its output in DIR/log) until it
+# answers PING (at most 5 s); its PID in SRV_PID, added to PIDS.
+start_srv() {
+	dir=$1 port=$2
+	shift 2
+	mkdir -p "$dir"
+	"$@" >"$dir/log" 2>&1 &
+	SRV_PID=$!
+	PIDS="$PIDS $SRV_PID"
+	j=0
+	while [ $j -lt 50 ]; do
+		redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && return 0
+		kill -0 "$SRV_PID" 2>/dev/null || break
+		sleep 0.1
+		j=$((j + 1))
+	done
+	return 1
+}
+
 # start_redis: a redis-server on 127.0.0.1 in $T/redis; sets REDIS_PORT
-# and REDIS_PID.
+# and REDIS_PID. A port taken meanwhile: another one, five times at most.
 start_redis() {
-	mkdir -p "$T/redis"
 	i=0
 	while [ $i -lt 5 ]; do
 		REDIS_PORT=$(free_port) || return 1
-		redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T/redis" \
+		if start_srv "$T/redis" "$REDIS_PORT" redis-server \
+			--port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T/redis" \
 			--save '' --appendonly no --daemonize no \
-			--enable-debug-command yes \
-			>"$T/redis/log" 2>&1 &
-		REDIS_PID=$!
-		PIDS="$PIDS $REDIS_PID"
-		j=0
-		while [ $j -lt 50 ]; do
-			redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG && return 0
-			kill -0 "$REDIS_PID" 2>/dev/null || break
-			sleep 0.1
-			j=$((j + 1))
-		done
-		kill "$REDIS_PID" 2>/dev/null
+			--enable-debug-command yes; then
+			REDIS_PID=$SRV_PID
+			return 0
+		fi
+		kill "$SRV_PID" 2>/dev/null
 		i=$((i + 1))
 	done
 	return 1

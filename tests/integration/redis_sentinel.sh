@@ -20,24 +20,6 @@ fi
 TIMEOUT_MS=300
 NAME=mymaster
 
-# start_srv DIR PORT ARGS...: a redis-server (or redis-sentinel) on
-# 127.0.0.1:PORT that answers PING; its PID in SRV_PID.
-start_srv() {
-	dir=$1 port=$2
-	shift 2
-	mkdir -p "$dir"
-	"$@" >"$dir/log" 2>&1 &
-	SRV_PID=$!
-	PIDS="$PIDS $SRV_PID"
-	j=0
-	while [ $j -lt 50 ]; do
-		redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && return 0
-		kill -0 "$SRV_PID" 2>/dev/null || break
-		sleep 0.1
-		j=$((j + 1))
-	done
-	return 1
-}
 redis_srv() { # NAME PORT [ARGS...]
 	n=$1 p=$2
 	shift 2
