@@ -38,7 +38,7 @@ FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 120
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 HELPERS  = $(B)/tests/gl-hammer $(B)/tests/gl-holdlock $(B)/tests/gl-poke \
-           $(B)/tests/gl-load $(B)/tests/gl-storebench
+           $(B)/tests/gl-load $(B)/tests/gl-storebench $(B)/tests/gl-floor.so
 
 # Debian packages. DEB_PKGS: what building and running need ("make deps").
 # The others are what a target adds for itself: tests, demo, benchmark,
@@ -88,6 +88,13 @@ $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(CORE_LIB) $(CORE_HDR)
 $(B)/tests/gl-load: tests/bench/gl-load.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -lpthread
+
+# The benchmark's floor: a ${dlfunc} with the module's name, arguments and
+# yields, and its table in the Exim process's memory (tests/bench/gl-floor.c).
+$(B)/tests/gl-floor.so: tests/bench/gl-floor.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fvisibility=hidden -isystem /usr/include/exim4 -shared \
+	  -Wl,-z,now -o $@ $< $(LDFLAGS)
 
 $(B)/tests/gl-storebench: tests/bench/gl-storebench.c $(CORE_LIB) $(CORE_HDR)
 	@mkdir -p $(@D)

@@ -1,25 +1,47 @@
 #!/bin/sh
 # bench_quick.sh - "make bench" works: its quick mode (a few hundred RCPTs
-# per variant) runs and prints its table. It measures nothing here.
+# per variant, and fifty messages of an MX's traffic) runs, prints its
+# tables and target lines, and every greylister in it, the floor
+# included, makes the decisions the traffic calls for. It measures
+# nothing here.
 . "$(dirname "$0")/../lib.sh"
 [ -n "${GL_SANITIZED:-}" ] && skip_all "once is enough: the plain suite runs it"
-plan 13
+plan 23
 BENCH_QUICK=1 BENCH_OUT="$T/bench.txt" GL_LOAD="$GL_HELPERS/gl-load" \
 	TMPDIR="$T" timeout 240 sh "$TOP/tests/bench/bench.sh" >"$T/out" 2>&1
 rc=$?
 check "make bench's quick mode exits 0" test $rc -eq 0
+check "it states the one ACL shape and logging of every variant" \
+	grep -q '^# acl: every greylisting variant runs the module.s snippet .* log_reject_target = main; the module.s own line off (log = none)' "$T/out"
 check "it prints the table header" grep -q '^VARIANT *CLIENTS *RCPT/s *p50_ms *p99_ms' "$T/out"
-check "with a row for Exim alone and one for the module" \
-	sh -c "grep -q '^exim  *8 ' '$T/out' && grep -q '^module  *8 ' '$T/out'"
-check "every RCPT to the module was answered" grep -q '^variant=module clients=8 run=1 rcpts=300 .* failed_clients=0' "$T/bench.txt"
-check "and the ratios to Exim alone and greylistd" \
-	grep -q '^clients=8 module/exim=[0-9.-]* module/greylistd=[0-9.-]* ' "$T/out"
+check "with a row for Exim alone, the floor and the module" \
+	sh -c "grep -q '^exim  *8 ' '$T/out' && grep -q '^floor  *8 ' '$T/out' && grep -q '^module  *8 ' '$T/out'"
+check "every RCPT to the module was answered" grep -q '^variant=module mode=persistent clients=8 run=1 rcpts=300 .* failed_clients=0' "$T/bench.txt"
+check "and the ratios to Exim alone, greylistd and the floor" \
+	grep -q '^clients=8 module/exim=[0-9.-]* module/greylistd=[0-9.-]* module/postgrey=[0-9.-]* module/floor=[0-9.]*$' "$T/out"
+# The MX traffic: 50 messages, one connection each; with one RCPT per
+# connection exactly 30 come from one-shot senders (deferred), 15 from
+# known senders and 5 are retries (accepted).
+for v in module floor; do
+	check "the MX traffic reached the $v over one connection per message" \
+		grep -q "^variant=$v mode=mx clients=8 run=1 rcpts=[0-9]* conns=50 .* failed_clients=0" "$T/bench.txt"
+	check "the $v answered it as a greylister would (mx and mx1: no unexpected answer)" \
+		sh -c "grep -q '^variant=$v mode=mx clients=8 run=1 .* unexpected=0 ' '$T/bench.txt' && grep -q '^variant=$v mode=mx1 clients=8 run=1 .* unexpected=0 ' '$T/bench.txt'"
+	check "with one RCPT per connection the $v deferred the 30 one-shot senders and accepted the 20 others" \
+		grep -q "^variant=$v mode=mx1 clients=8 run=1 rcpts=50 conns=50 .* accepted=20 deferred=30 other=0 unexpected=0 " "$T/bench.txt"
+done
+check "the module's warm-up passed the known senders (no unexpected answer)" \
+	grep -q '^warmup variant=module known=20 retries=[0-9]* rcpts=[0-9]* .* unexpected=0 .* failed_clients=0$' "$T/bench.txt"
+check "the MX table has RCPT/s, connections/s and the ratios" \
+	sh -c "grep -q '^VARIANT *MIX *CLIENTS *RCPT/s *CONN/s *p50_ms *p99_ms */exim */greylistd */floor$' '$T/out' && grep -q '^module  *mx1  *8  *[0-9]*  *[0-9]*  *[0-9.]*  *[0-9.]*  *[0-9.]*  *[0-9.-]*  *[0-9.]*$' '$T/out'"
+check "a target line for LMDB against the floor, met or NOT met" \
+	sh -c "grep -q '^target lmdb clients=8: [0-9]* RCPT/s, want 0.9x floor ([0-9]*): \(met\|NOT met\)$' '$T/out' && grep -q '^target lmdb one RCPT per connection (clients=8): [0-9]* RCPT/s, want 0.9x floor ([0-9]*): \(met\|NOT met\)$' '$T/out'"
 # greylistd is installed by "make bench", not by "make check": without
 # it the line says the target was not measured.
 if command -v greylistd >/dev/null; then
-	check "and a target line per measured point" grep -q '^target lmdb clients=8: [0-9]* RCPT/s, want .*: \(met\|NOT met\)$' "$T/out"
+	check "and for the module against greylistd" grep -q '^target module clients=8: [0-9]* RCPT/s, want 1.5x greylistd ([0-9]*): \(met\|NOT met\)$' "$T/out"
 else
-	check "and a target line per measured point (greylistd absent)" grep -q '^target lmdb clients=8: [0-9]* RCPT/s, not measured: no figure for greylistd in this run$' "$T/out"
+	check "and for the module against greylistd (greylistd absent)" grep -q '^target module clients=8: [0-9]* RCPT/s, not measured: no figure for greylistd in this run$' "$T/out"
 fi
 left=$(pgrep -f "^(/usr/sbin/exim4|redis-server|/usr/bin/perl|/usr/bin/python3|postgrey|greylistd).*$T" | wc -l)
 check "it stopped every daemon it started ($left left)" test "$left" -eq 0
