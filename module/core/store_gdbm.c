@@ -36,8 +36,8 @@ typedef struct gstore {
 } gstore;
 
 /*
- * When the database is missing (a tmpfs after a reboot) and a snapshot
- * exists, puts a copy of it in place. Several processes may do so at
+ * Called when the database is missing (a tmpfs after a reboot): when a
+ * snapshot exists, puts a copy of it in place. Several processes may do so at
  * once: each copies to a file of its own and link()s it into place, so
  * the first one wins whole, the others' copies are dropped, and nobody
  * ever opens half a file. 0 (restored, or nothing to do), or -1.
@@ -48,9 +48,6 @@ static int restore(gstore *s, gl_err *err)
 	ssize_t n = 0;
 	int in, out, rc = 0;
 
-	if (s->snapshot[0] == '\0' || access(s->path, F_OK) == 0 ||
-	    errno != ENOENT)
-		return 0;
 	in = open(s->snapshot, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return errno == ENOENT ? 0 :
@@ -83,10 +80,16 @@ static GDBM_FILE open_db(gstore *s, int mode, int *absent, gl_err *err)
 	GDBM_FILE db;
 
 	*absent = 0;
-	if (restore(s, err) < 0)
-		return NULL;
-	fd = open(s->path, (writer ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC,
-		  0660);
+	/* The file is looked for first without creating it: only a missing
+	 * one costs the snapshot's restore, or its creation. */
+	fd = open(s->path, (writer ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && s->snapshot[0] != '\0') {
+		if (restore(s, err) < 0)
+			return NULL;
+		fd = open(s->path, (writer ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	}
+	if (fd < 0 && errno == ENOENT && writer)
+		fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
 	if (fd < 0) {
 		if (!writer && errno == ENOENT) {
 			*absent = 1;
