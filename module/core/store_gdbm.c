@@ -490,11 +490,52 @@ void gl_gdbm_set_snapshot(gl_store *st, const char *snapshot)
 /* How long a snapshot waits for the writers to let go of the file. */
 #define SNAPSHOT_LOCK_MS 5000
 
+/* Syncs the directory holding path, so a rename into it survives a
+ * crash (best effort: the file itself is synced already). */
+static void sync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t n = slash == NULL ? 1 : (slash == path ? 1 : (size_t)(slash - path));
+	int fd;
+
+	if (n >= sizeof dir)
+		return;
+	memcpy(dir, slash == NULL ? "." : path, n);
+	dir[n] = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+/* Copies in to out from the start; 0, or -1 with errno. */
+static int copy_fd(int in, int out)
+{
+	char buf[65536];
+	ssize_t n;
+
+	if (lseek(in, 0, SEEK_SET) < 0)
+		return -1;
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			return -1;
+	return n < 0 ? -1 : 0;
+}
+
+/*
+ * In two steps, so that decisions wait only for a copy in memory: under
+ * the readers' lock (writers wait) the file is copied to a staging file
+ * beside the database (the same tmpfs: a memory copy, about 30 ms for
+ * 150 MiB); the lock is released, and only then is the staging copy
+ * written to the snapshot's disk, synced and renamed over it, so the
+ * snapshot is always a whole file, the previous one or the new one.
+ */
 int gl_gdbm_snapshot(const gl_config *cfg, gl_err *err)
 {
-	char tmp[PATH_MAX + 16], buf[65536];
-	ssize_t n = 0;
-	int in, out, rc = 0;
+	char stage[PATH_MAX + 32], tmp[PATH_MAX + 16];
+	int in, st = -1, out = -1, rc = 0, e;
 
 	if (cfg->snapshot[0] == '\0')
 		return gl_fail(err, "%s: no snapshot is configured", cfg->path);
@@ -503,26 +544,51 @@ int gl_gdbm_snapshot(const gl_config *cfg, gl_err *err)
 		return errno == ENOENT ? 1 :
 		       gl_fail(err, "%s: cannot open database: %s",
 			       cfg->database, strerror(errno));
+	snprintf(stage, sizeof stage, "%s.snap.%ld", cfg->database,
+		 (long)gl_pid());
+	snprintf(tmp, sizeof tmp, "%s.tmp", cfg->snapshot);
+	st = open(stage, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (st < 0) {
+		e = errno;
+		close(in);
+		return gl_fail(err, "%s: cannot make the staging copy %s: %s",
+			       cfg->database, stage, strerror(e));
+	}
+	unlink(stage); /* kept open: nothing is left behind */
 	/* The readers' lock: no writer changes the file while it is
-	 * copied (decisions that write wait, up to lock_timeout). */
+	 * copied (decisions that write wait meanwhile). */
 	if (gl_flock_wait(in, LOCK_SH, (int64_t)SNAPSHOT_LOCK_MS * 1000) < 0) {
 		close(in);
+		close(st);
 		return gl_fail(err, "%s: database busy: no read lock within "
 			       "%d ms", cfg->database, SNAPSHOT_LOCK_MS);
 	}
-	snprintf(tmp, sizeof tmp, "%s.tmp", cfg->snapshot);
-	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
-	while (out >= 0 && (n = read(in, buf, sizeof buf)) > 0)
-		if (write(out, buf, (size_t)n) != n) {
-			n = -1;
-			break;
-		}
+	if (copy_fd(in, st) < 0)
+		rc = gl_fail(err, "%s: cannot copy to %s: %s", cfg->database,
+			     stage, strerror(errno));
 	close(in); /* and with it the lock */
-	if (out < 0 || n < 0 || fsync(out) != 0 || close(out) != 0 ||
-	    rename(tmp, cfg->snapshot) != 0)
-		rc = gl_fail(err, "%s: cannot write snapshot: %s", cfg->snapshot,
-			     strerror(errno));
-	if (rc < 0)
-		unlink(tmp);
+	if (rc == 0) {
+		out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
+		if (out < 0 || copy_fd(st, out) < 0 || fsync(out) != 0)
+			rc = -1;
+		e = errno;
+		if (out >= 0 && close(out) != 0 && rc == 0) {
+			rc = -1;
+			e = errno;
+		}
+		if (rc == 0 && rename(tmp, cfg->snapshot) != 0) {
+			rc = -1;
+			e = errno;
+		}
+		if (rc < 0) {
+			if (out >= 0)
+				unlink(tmp);
+			gl_fail(err, "%s: cannot write snapshot: %s",
+				cfg->snapshot, strerror(e));
+		} else {
+			sync_dir(cfg->snapshot);
+		}
+	}
+	close(st);
 	return rc;
 }
