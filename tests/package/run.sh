@@ -194,12 +194,12 @@ if make -s all >"$T/make.log" 2>&1; then
 	check "make install fills in the setup command's paths" \
 		grep -q '^SO=/usr/local/lib/exim4/greylist.so$' "$D/usr/local/sbin/greylist-setup-exim4"
 	echo "delay = 1m # edited" >>"$D/etc/exim4/greylist.conf"
-	sed -i 's/^#\*\/5/*\/5/' "$D/etc/cron.d/exim-greylist"
+	sed -i 's/^17 4 /23 5 /' "$D/etc/cron.d/exim-greylist"
 	cp "$D/etc/exim4/greylist.conf" "$T/edited.conf"
 	cp "$D/etc/cron.d/exim-greylist" "$T/edited.cron"
 	make -s install DESTDIR="$D" PREFIX=/usr/local >"$T/install2.out" 2>&1
 	check "make install again keeps an edited greylist.conf" cmp -s "$T/edited.conf" "$D/etc/exim4/greylist.conf"
-	check "make install again keeps an edited cron file (snapshot line enabled)" cmp -s "$T/edited.cron" "$D/etc/cron.d/exim-greylist"
+	check "make install again keeps an edited cron file (purge moved to 05:23)" cmp -s "$T/edited.cron" "$D/etc/cron.d/exim-greylist"
 	check "make install puts the new versions beside them as .dist" \
 		cmp -s exim-conf-snippets/greylist.conf "$D/etc/exim4/greylist.conf.dist"
 	check "make install says so" grep -q 'greylist.conf.dist' "$T/install2.out"
