@@ -46,6 +46,8 @@
 
 #include "plock.h"
 #include "store.h"
+#define GL_LAZY_LMDB
+#include "lazylib.h"
 
 typedef struct lstore {
 	gl_store base;
@@ -410,8 +412,11 @@ static const struct gl_store_ops lmdb_ops = {
 
 gl_store *gl_store_lmdb_open(const gl_config *cfg, gl_err *err)
 {
-	lstore *s = calloc(1, sizeof *s);
+	lstore *s;
 
+	if (gl_lazy_load(GL_LIB_LMDB, err) < 0)
+		return NULL;
+	s = calloc(1, sizeof *s);
 	if (s == NULL) {
 		gl_fail(err, "out of memory");
 		return NULL;
@@ -474,6 +479,8 @@ int gl_lmdb_usage(const gl_config *cfg, uint64_t *used_r, uint64_t *size_r,
 	MDB_stat ms;
 	int rc;
 
+	if (gl_lazy_load(GL_LIB_LMDB, err) < 0)
+		return -1;
 	if ((rc = mdb_env_create(&env)) != 0)
 		return gl_fail(err, "%s: %s", cfg->database, mdb_strerror(rc));
 	mdb_env_set_mapsize(env, (size_t)cfg->lmdb_mapsize_mb << 20);

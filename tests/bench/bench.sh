@@ -179,7 +179,12 @@ backend = redis
 redis = 127.0.0.1:$REDIS_PORT" ;;
 	*) return 2 ;;
 	esac
-	RNAME=mx-$1 RCPT_ACL=$RCPT_ACL GL_DELAY=1s GL_LOG=none GL_EXTRA=$GL_EXTRA start_receiver
+	# The module's variants as installed: the daemon loads the module once
+	# (greylist-setup-exim4's smtp_accept_max_per_host line); the others
+	# load nothing in the daemon.
+	case $1 in module|lmdb|redis) load=yes ;; *) load=no ;; esac
+	RNAME=mx-$1 RCPT_ACL=$RCPT_ACL GL_DELAY=1s GL_LOG=none GL_EXTRA=$GL_EXTRA \
+		GL_DAEMON_LOAD=$load start_receiver
 	rc=$?
 	GL_SO=$so
 	return $rc
@@ -412,6 +417,40 @@ c1=$(echo "$MX1_CONCS" | awk '{print $1}')
 	done
 	[ -n "$c1" ] && target lmdb "one RCPT per connection (clients=$c1)" "$(med lmdb mx1 "$c1" rps)" floor "$(med floor mx1 "$c1" rps)" 0.9
 } | tee -a "$OUT"
+# Part 3: where a connection's share goes (gl-conncost): each of N fresh
+# processes, forked from one that has Exim's libraries loaded (so symbol
+# lookups walk Exim's scope), loads the module, makes a first decision
+# (configuration, store library, store) and a second one; CPU time per
+# step, medians. "daemon" runs are the same with the module (and the
+# store library) loaded in the parent first, as greylist-setup-exim4's
+# smtp_accept_max_per_host line has the Exim daemon do (gl-conncost -d).
+if [ -z "${BENCH_NO_CONNCOST:-}" ]; then
+	CC_BIN=$(dirname "$LOAD")/gl-conncost
+	CC_N=${BENCH_CONNCOST_N:-500}; [ -n "${BENCH_QUICK:-}" ] && CC_N=50
+	exim_libs=$(ldd "$EXIM" 2>/dev/null | awk '$3 ~ /^\// { print "-g " $3 }')
+	echo
+	echo "# connection cost: $CC_N processes each, CPU microseconds (median): load = dlopen of the module, first = first decision (configuration, store library, store open, write), next = a second decision" | tee -a "$OUT"
+	mkdir -p "$T/cc"
+	mount -t tmpfs -o size=256m tmpfs "$T/cc" 2>/dev/null && CC_MOUNTED=yes || CC_MOUNTED=""
+	for b in gdbm lmdb floor; do
+		printf 'database = %s/cc/%s.db\nbackend = %s\nlog = none\nauto_whitelist_clients = 0\n' \
+			"$T" "$b" "$( [ $b = floor ] && echo gdbm || echo $b)" >"$T/cc/$b.conf"
+		so=$GL_SO; [ $b = floor ] && so=$FLOOR
+		for how in connection daemon; do
+			pre=""
+			if [ $how = daemon ]; then
+				[ $b = floor ] && continue
+				pre="-d"
+			fi
+			# shellcheck disable=SC2086 # word lists on purpose
+			line=$("$CC_BIN" -n "$CC_N" $exim_libs $pre "$so" "$T/cc/$b.conf" 2>/dev/null) ||
+				line="failed"
+			echo "conncost variant=$b loaded_by=$how $line" | tee -a "$OUT"
+		done
+	done
+	[ -n "$CC_MOUNTED" ] && { umount "$T/cc" 2>/dev/null || umount -l "$T/cc"; }
+fi
+
 # Part 2: the store alone, by database size, and purge under load.
 if [ -z "${BENCH_NO_STORE:-}" ]; then
 	SIZES=${BENCH_SIZES:-10000 100000 1000000}

@@ -7,12 +7,17 @@
  * decisions. This program does what such a process does, N times, each
  * in a fresh child of one parent, and times each step in CPU time:
  *
- *   gl-conncost [-n N] [-g LIB]... MODULE CONF
+ *   gl-conncost [-n N] [-g LIB]... [-d] MODULE CONF
  *
  *   -g LIB   load LIB into the parent first with RTLD_GLOBAL, as Exim's
  *            own libraries are when it loads a module (bench.sh passes
  *            the libraries exim4 links, so symbol lookups walk the same
  *            scope as in Exim)
+ *   -d       the daemon has loaded the module (greylist-setup-exim4's
+ *            smtp_accept_max_per_host line): the parent loads it and calls
+ *            greylist_preload once, and each child uses that handle, as
+ *            an Exim connection process finds it in the tree of loaded
+ *            objects it inherited (load_us is then 0)
  *
  * Each child: dlopen(MODULE, RTLD_LAZY) as Exim does, dlsym "greylist";
  * a first call (configuration, whitelists, store, one decision); a second
@@ -28,7 +33,9 @@
  * Each child uses its own triplet (a new sender), so every first call
  * writes, as a new sender's first RCPT does.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -78,6 +85,8 @@ static long long pct(long long *v, int n, int p)
 	return v[(n - 1) * p / 100];
 }
 
+static dlfunc *preloaded; /* -d: the parent's greylist() */
+
 /* One child's work; writes 3 numbers (ns) to fd. */
 static void child(const char *module, const char *conf, int i, int fd)
 {
@@ -95,10 +104,14 @@ static void child(const char *module, const char *conf, int i, int fd)
 	argv[2] = (uschar *)sender;
 	argv[3] = (uschar *)"user@test.example";
 	t[0] = cpu_ns();
-	h = dlopen(module, RTLD_LAZY);
-	if (h == NULL || (f = (dlfunc *)dlsym(h, "greylist")) == NULL) {
-		fprintf(stderr, "gl-conncost: %s\n", dlerror());
-		_exit(2);
+	if (preloaded != NULL) {
+		f = preloaded;
+	} else {
+		h = dlopen(module, RTLD_LAZY);
+		if (h == NULL || (f = (dlfunc *)dlsym(h, "greylist")) == NULL) {
+			fprintf(stderr, "gl-conncost: %s\n", dlerror());
+			_exit(2);
+		}
 	}
 	t[1] = cpu_ns();
 	f(&yield, 4, argv);
@@ -121,10 +134,13 @@ static void child(const char *module, const char *conf, int i, int fd)
 int main(int argc, char **argv)
 {
 	static long long load[NMAX], first[NMAX], next[NMAX], total[NMAX];
-	int n = 200, ch, i, got = 0, p[2];
+	int n = 200, ch, i, got = 0, p[2], daemon = 0;
 
-	while ((ch = getopt(argc, argv, "n:g:")) != -1) {
+	while ((ch = getopt(argc, argv, "n:g:d")) != -1) {
 		switch (ch) {
+		case 'd':
+			daemon = 1;
+			break;
 		case 'n':
 			n = atoi(optarg);
 			break;
@@ -139,6 +155,19 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind != 2 || n < 1 || n > NMAX)
 		goto usage;
+	if (daemon) {
+		void *h = dlopen(argv[optind], RTLD_LAZY);
+		dlfunc *pre;
+		uschar *args[1] = { (uschar *)argv[optind + 1] }, *y = NULL;
+
+		if (h == NULL || (preloaded = (dlfunc *)dlsym(h, "greylist")) == NULL) {
+			fprintf(stderr, "gl-conncost: %s\n", dlerror());
+			return 1;
+		}
+		pre = (dlfunc *)dlsym(h, "greylist_preload");
+		if (pre != NULL)
+			pre(&y, 1, args);
+	}
 	for (i = 0; i < n; i++) {
 		long long d[3];
 		pid_t pid;
@@ -176,6 +205,6 @@ int main(int argc, char **argv)
 	       pct(total, got, 50));
 	return 0;
 usage:
-	fprintf(stderr, "usage: gl-conncost [-n N] [-g LIB]... MODULE CONF\n");
+	fprintf(stderr, "usage: gl-conncost [-n N] [-g LIB]... [-d] MODULE CONF\n");
 	return 2;
 }
