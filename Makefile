@@ -65,10 +65,15 @@ BENCH_PKGS = libcmocka-dev iproute2 greylistd postgrey redis-server
 FUZZ_PKGS  = clang libclang-rt-14-dev
 DEB_BUILD_PKGS = debhelper dpkg-dev fakeroot
 
-.PHONY: all deps check check-deps demo bench fuzz fuzzers install uninstall deb \
+.PHONY: print-sonames all deps check check-deps demo bench fuzz fuzzers install uninstall deb \
         clean units FORCE
 
 all: $(SO) $(ADMIN)
+
+# The store libraries' sonames (debian/rules: the package depends on the
+# packages that ship them).
+print-sonames:
+	@echo $(S_GDBM) $(S_LMDB) $(S_REDIS)
 
 $(B)/core/%.o: module/core/%.c $(CORE_HDR)
 	@mkdir -p $(@D)
