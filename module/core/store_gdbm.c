@@ -90,16 +90,38 @@ static void queue_leave(gstore *s)
 	}
 }
 
+/* Whether GDBM opens the file at path (its header and directory read). */
+static int gdbm_readable(const char *path)
+{
+	GDBM_FILE db;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	db = gdbm_fd_open(fd, path, 0, GDBM_READER | GDBM_NOLOCK | GDBM_NOMMAP |
+			  GDBM_CLOEXEC | GDBM_CLOERROR, NULL);
+	if (db == NULL)
+		return 0; /* GDBM_CLOERROR: fd is closed */
+	gdbm_close(db);
+	return 1;
+}
+
 /*
  * Called when the database is missing (a tmpfs after a reboot): when a
  * snapshot exists, puts a copy of it in place. Several processes may do so at
  * once: each copies to a file of its own and link()s it into place, so
  * the first one wins whole, the others' copies are dropped, and nobody
- * ever opens half a file. 0 (restored, or nothing to do), or -1.
+ * ever opens half a file. A snapshot GDBM cannot open is moved aside
+ * (SNAPSHOT.broken-TIME, for greylist-admin recover) and the database
+ * starts empty, so that a damaged snapshot never leaves the module
+ * answering per on_error until somebody acts. 0 (restored, or nothing to
+ * do), or -1 (the snapshot cannot be read: its owner or mode is wrong,
+ * which greylist-admin check names; starting empty would let the next
+ * snapshot job overwrite it).
  */
 static int restore(gstore *s, gl_err *err)
 {
-	char tmp[PATH_MAX + 32], buf[65536];
+	char tmp[PATH_MAX + 32], aside[PATH_MAX + 32], buf[65536];
 	ssize_t n = 0;
 	int in, out, rc = 0;
 
@@ -115,19 +137,22 @@ static int restore(gstore *s, gl_err *err)
 			n = -1;
 			break;
 		}
-	if (out < 0 || n < 0 || close(out) != 0 ||
-	    (link(tmp, s->path) != 0 && errno != EEXIST))
+	if (out < 0 || n < 0 || close(out) != 0) {
 		rc = gl_fail(err, "%s: cannot restore from %s: %s", s->path,
 			     s->snapshot, strerror(errno));
+	} else if (!gdbm_readable(tmp)) {
+		snprintf(aside, sizeof aside, "%s.broken-%lld", s->snapshot,
+			 (long long)time(NULL));
+		(void)rename(s->snapshot, aside);
+	} else if (link(tmp, s->path) != 0 && errno != EEXIST) {
+		rc = gl_fail(err, "%s: cannot restore from %s: %s", s->path,
+			     s->snapshot, strerror(errno));
+	}
 	close(in);
 	unlink(tmp);
 	return rc;
 }
 
-/*
- * Opens and locks the file. Returns the handle; NULL with *absent = 1
- * when a reader finds no file or an empty one; NULL with err otherwise.
- */
 static GDBM_FILE open_locked(gstore *s, int mode, int *absent, gl_err *err);
 
 static GDBM_FILE open_db(gstore *s, int mode, int *absent, gl_err *err)

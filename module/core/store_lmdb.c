@@ -103,10 +103,34 @@ static int wlock(lstore *s, gl_err *err)
 	return gl_fail(err, "%s: cannot lock: %s", s->wlock, strerror(errno));
 }
 
-/* Copies the snapshot into place when the database file is missing. */
+/* Whether LMDB opens the file at path and reads its main database. */
+static int lmdb_readable(const char *path)
+{
+	MDB_env *e;
+	MDB_txn *t;
+	MDB_dbi d;
+	int ok = 0;
+
+	if (mdb_env_create(&e) != 0)
+		return 0;
+	if (mdb_env_open(e, path, MDB_NOSUBDIR | MDB_RDONLY | MDB_NOLOCK,
+			 0600) == 0 &&
+	    mdb_txn_begin(e, NULL, MDB_RDONLY, &t) == 0) {
+		ok = mdb_dbi_open(t, NULL, 0, &d) == 0;
+		mdb_txn_abort(t);
+	}
+	mdb_env_close(e);
+	return ok;
+}
+
+/*
+ * Copies the snapshot into place when the database file is missing. A
+ * snapshot LMDB cannot open is moved aside (SNAPSHOT.broken-TIME) and
+ * the database starts empty, never answering per on_error for good.
+ */
 static int restore(lstore *s, gl_err *err)
 {
-	char tmp[PATH_MAX + 16], buf[65536];
+	char tmp[PATH_MAX + 16], aside[PATH_MAX + 32], buf[65536];
 	struct stat st;
 	int in, out, rc = 0;
 	ssize_t n;
@@ -126,10 +150,18 @@ static int restore(lstore *s, gl_err *err)
 			n = -1;
 			break;
 		}
-	if (in < 0 || out < 0 || n < 0 || close(out) != 0 ||
-	    rename(tmp, s->path) != 0)
+	if (in < 0 || out < 0 || n < 0 || close(out) != 0) {
 		rc = gl_fail(err, "%s: cannot restore from %s: %s", s->path,
 			     s->snapshot, strerror(errno));
+	} else if (!lmdb_readable(tmp)) {
+		snprintf(aside, sizeof aside, "%s.broken-%lld", s->snapshot,
+			 (long long)time(NULL));
+		(void)rename(s->snapshot, aside);
+		unlink(tmp);
+	} else if (rename(tmp, s->path) != 0) {
+		rc = gl_fail(err, "%s: cannot restore from %s: %s", s->path,
+			     s->snapshot, strerror(errno));
+	}
 	if (in >= 0)
 		close(in);
 out:
