@@ -146,6 +146,52 @@ static int exim_user(const char *bin, const char *econf, admin_user *u)
  * Exim loads, and GREYLIST_CONF is the file being checked. The module
  * file itself is checked as the Exim user by the child (so_r).
  */
+/*
+ * The running Exim daemon (its pid file), when greylist-setup-exim4's line
+ * has it load the module once: a module file replaced since (an upgrade
+ * without a reload) leaves the daemon, and every connection it forks,
+ * on the old copy.
+ */
+#define EXIM_PIDFILE "/run/exim4/exim.pid"
+static void check_daemon(report *r, const char *so)
+{
+	char line[PATH_MAX + 256], path[64];
+	size_t n = strlen(so);
+	FILE *f;
+	long pid = 0;
+	int loaded = 0, replaced = 0;
+
+	f = fopen(EXIM_PIDFILE, "r");
+	if (f == NULL)
+		return;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	if (pid <= 0)
+		return;
+	snprintf(path, sizeof path, "/proc/%ld/maps", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof line, f) != NULL) {
+		const char *p = strchr(line, '/');
+
+		if (p == NULL || strncmp(p, so, n) != 0)
+			continue;
+		if (p[n] == '\n')
+			loaded = 1;
+		else if (!strncmp(p + n, " (deleted)", 10))
+			replaced = 1;
+	}
+	fclose(f);
+	if (replaced)
+		add(r->problems, "the Exim daemon (pid %ld) runs a copy of %s "
+		    "that has been replaced since it loaded it: reload Exim "
+		    "(service exim4 reload)", pid, so);
+	else if (loaded)
+		add(r->info, "the Exim daemon (pid %ld) has %s loaded", pid, so);
+}
+
 static void check_exim(report *r, const char *bin, const char *econf,
 		       const char *conf, char *so_r, size_t sosz)
 {
@@ -203,6 +249,8 @@ static void check_exim(report *r, const char *bin, const char *econf,
 		    GL_VERSION);
 	else
 		add(r->info, "Exim loads %s (%s)", so_r, out);
+	if (econf == NULL)
+		check_daemon(r, so_r);
 }
 
 /* The database's directory and files, as u. */
