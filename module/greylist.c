@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/decide.h"
+#include "core/psl.h"
 
 #define LOG_WARNINGS_MAX 5 /* skipped whitelist lines logged one by one */
 
@@ -85,6 +86,18 @@ static const gl_config *config(const char *path)
 	c.loaded = 1;
 	log_warnings(&c.cfg.warnings, path);
 	return &c.cfg;
+}
+
+/* Once per process: why host names key on the subnet for want of the
+ * Public Suffix List (psl.h). */
+static void log_psl_problem(void)
+{
+	const char *p = gl_psl_problem();
+
+	if (p != NULL)
+		log_write(0, LOG_MAIN | LOG_PANIC, "greylist: %s; verified "
+			  "host names key on the subnet until it is mended",
+			  p);
 }
 
 /* Picks host=, spf= and helo= out of the optional arguments. */
@@ -173,6 +186,7 @@ int greylist(uschar **yield, int argc, uschar *argv[])
 			gl_error_result(cfg, &res);
 			log_main(err.msg);
 		}
+		log_psl_problem();
 	}
 	gl_yield(&res, out, sizeof out);
 	if (cfg != &fallback)

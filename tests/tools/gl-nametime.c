@@ -1,0 +1,46 @@
+/*
+ * gl-nametime - what the host rule costs in a fresh process: the first
+ * gl_host_pool() (which loads libpsl and the Public Suffix List) and
+ * the mean of the next N, in microseconds. Not a test: run it a few
+ * times and read the figures (README, "Senders with many addresses").
+ *
+ *   gl-nametime [N]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "../../module/core/addr.h"
+#include "../../module/core/names.h"
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+int main(int argc, char **argv)
+{
+	char pool[GL_DNS_NAME_MAX + 1], why[GL_NOTE_MAX];
+	long n = argc > 1 ? atol(argv[1]) : 10000, i;
+	double t0, t1, t2;
+	CIDR ip;
+	int r;
+
+	if (n < 1 || n > 10000000 || gl_ip_parse("192.0.2.7", &ip, NULL) < 0)
+		return 2;
+	t0 = now_us();
+	r = gl_host_pool(&ip, "mail-a1.out.bigmail.example", pool, sizeof pool,
+			 why, sizeof why);
+	t1 = now_us();
+	for (i = 0; i < n; i++)
+		r &= gl_host_pool(&ip, i % 2 ? "mail-a1.out.bigmail.example" :
+				  "c-203-0-113-9.hsd1.ca.isp.example", pool,
+				  sizeof pool, why, sizeof why) || i % 2 == 0;
+	t2 = now_us();
+	printf("first %.0f us, then %.2f us each (%ld calls)%s\n", t1 - t0,
+	       (t2 - t1) / (double)n, n, r ? "" : " [unexpected result]");
+	return r ? 0 : 1;
+}
