@@ -4,9 +4,11 @@
 # the verified name given with -oMs): Debian's own files load unchanged,
 # and a file with a /regex/, a domain, an address and an a.b.c line lets
 # through exactly the clients postgrey would; matches are logged with
-# file and line; bad lines are named and skipped.
+# file and line; bad lines are named and skipped. Last, postgrey itself
+# (on loopback, with the same files) answers a set of clients, and
+# greylist-admin explain must whitelist exactly those postgrey passes.
 . "$(dirname "$0")/../lib.sh"
-plan 23
+plan 52
 
 # Debian's files, copied: every entry in force, no problem reported.
 if [ -r /etc/postgrey/whitelist_clients ] && [ -r /etc/postgrey/whitelist_recipients ]; then
@@ -32,6 +34,7 @@ partner.example
 192.0.2.7
 198.51.100
 bad line here
+198.18
 EOC
 cat >"$T/pg_rcpts" <<EOC
 postmaster@
@@ -98,3 +101,74 @@ check "explain: the regex entry and its file and line" \
 A check --no-exim >"$T/chk" 2>&1; rc=$?
 check "check exits 1 and names the bad line ($rc)" \
 	sh -c "test $rc = 1 && grep -q 'problem: $T/pg_clients:6:' '$T/chk'"
+
+# postgrey, with the same four files, against explain: the same clients
+# and recipients are let through.
+write_gl_conf "whitelist_clients = $T/pg_clients" "whitelist_clients = $T/deb_clients" \
+	"whitelist_recipients = $T/pg_rcpts" "whitelist_recipients = $T/deb_recipients"
+cat >"$T/queries" <<EOQ
+192.0.2.7 - user@test.example
+192.0.2.8 - user@test.example
+198.51.100.77 - user@test.example
+198.51.101.1 - user@test.example
+198.18.0.9 - user@test.example
+198.18.1.9 - user@test.example
+203.0.113.5 mail7.relay.example user@test.example
+203.0.113.6 MAIL12.Relay.Example user@test.example
+203.0.113.7 mailx.relay.example user@test.example
+203.0.113.9 partner.example user@test.example
+203.0.113.10 smtp.out.partner.example user@test.example
+203.0.113.11 notpartner.example user@test.example
+203.0.113.12 - postmaster+x@test.example
+203.0.113.13 - sales@test.example
+203.0.113.14 - sales+x@test.example
+203.0.113.15 - bob@test.example
+203.0.113.16 lists.debian.org user@test.example
+203.0.113.17 mail3.telekom.de user@test.example
+203.0.113.18 mailx.telekom.de user@test.example
+195.235.39.200 - user@test.example
+66.216.126.174 - user@test.example
+203.0.113.19 smtp-out.google.com user@test.example
+203.0.113.20 google.com.evil.example user@test.example
+203.0.113.21 fmr12.intel.com user@test.example
+203.0.113.22 - abuse@test.example
+203.0.113.23 psmtp1.wxs.nl user@test.example
+203.0.113.24 debian.org.example user@test.example
+EOQ
+cat >"$T/ask.pl" <<'EOP'
+# ask.pl PORT < queries: postgrey's action for each "IP NAME RCPT" line
+use strict; use IO::Socket::INET;
+my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$ARGV[0]", Timeout => 5) or die "connect: $!";
+my $i = 0;
+while (my $q = <STDIN>) {
+	chomp $q; my ($ip, $name, $rcpt) = split / /, $q; $i++;
+	print $s "request=smtpd_access_policy\nclient_address=$ip\nclient_name=" .
+		($name eq '-' ? 'unknown' : $name) . "\nrecipient=$rcpt\nsender=q$i\@sender.example\n\n";
+	local $/ = "\n\n"; my $a = <$s>; defined $a or die "no answer";
+	$a =~ s/\s+$//; print "$q $a\n";
+}
+EOP
+if ! command -v postgrey >/dev/null || ! id postgrey >/dev/null 2>&1; then
+	nok "postgrey is not installed (make check-deps installs it)"
+else
+	ok "postgrey is installed"
+fi
+port=$(free_port)
+mkdir -p "$T/pgdb" && chown postgrey "$T/pgdb" 2>/dev/null
+postgrey --inet="127.0.0.1:$port" --dbdir="$T/pgdb" --user=postgrey --group=postgrey \
+	--pidfile="$T/pgdb/pid" --whitelist-clients="$T/pg_clients" \
+	--whitelist-clients="$T/deb_clients" --whitelist-recipients="$T/pg_rcpts" \
+	--whitelist-recipients="$T/deb_recipients" >"$T/postgrey.log" 2>&1 &
+PIDS="$PIDS $!"
+i=0
+while [ $i -lt 100 ] && ! ss -Htln 2>/dev/null | grep -q "127.0.0.1:$port "; do sleep 0.1; i=$((i+1)); done
+timeout 30 perl "$T/ask.pl" "$port" <"$T/queries" >"$T/answers" 2>"$T/ask.err"
+check "postgrey answered every query" test "$(wc -l <"$T/answers")" = "$(wc -l <"$T/queries")"
+while read -r ip name rcpt; do
+	pg=$(grep "^$ip $name $rcpt action=" "$T/answers" | sed 's/.* action=//')
+	case $pg in DUNNO) pgw=whitelisted ;; DEFER_IF_PERMIT*) pgw=greylisted ;; *) pgw="unknown ($pg)" ;; esac
+	if [ "$name" = - ]; then A explain "$ip" a@sender.example "$rcpt" >"$T/ex" 2>&1
+	else A explain "$ip" a@sender.example "$rcpt" "host=$name" >"$T/ex" 2>&1; fi
+	if grep -q '^answer: *accept whitelist' "$T/ex"; then us=whitelisted; else us=greylisted; fi
+	check "$ip $name $rcpt: postgrey $pgw, this module $us" test "$pgw" = "$us"
+done <"$T/queries"
