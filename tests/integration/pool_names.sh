@@ -7,7 +7,7 @@
 # is deferred again and their pool is never auto-whitelisted; hosts of
 # a real pool in different /24s share host:POOL. delay = 2s.
 . "$(dirname "$0")/../lib.sh"
-plan 26
+plan 27
 
 write_gl_conf "auto_whitelist_clients = 2"
 write_exim_conf
@@ -59,6 +59,9 @@ check "explain: 'pool' marks a dynamic pool" grep -q "^host: *not used as a pool
 A explain 192.0.2.7 f@bigmail.example user@test.example host=mail-a1.out.bigmail.example >"$T/ex4" 2>&1
 check "explain: a real pool is used and no 'host:' reason printed" \
 	sh -c "grep -q '^client: *host:out.bigmail.example (pool' '$T/ex4' && ! grep -q '^host:' '$T/ex4'"
+
+A check --no-exim >"$T/chk" 2>&1
+check "greylist-admin check: the public suffix list loads" grep -q '^info: public suffix list: loaded' "$T/chk"
 
 sleep 3
 
