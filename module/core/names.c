@@ -68,11 +68,9 @@ static size_t tokens(const char *s, size_t n, int hex, token *t)
 		t[nt].v = 0;
 		t[nt].len = 0;
 		for (; i < n && digit_of(s[i], hex) >= 0; i++) {
-			t[nt].v = t[nt].v * (hex ? 16 : 10) +
-				  (uint64_t)digit_of(s[i], hex);
-			t[nt].len++;
-			if (t[nt].len > 12)
-				t[nt].v = UINT64_MAX;
+			if (t[nt].len++ < 12) /* 16^12 fits: no overflow */
+				t[nt].v = t[nt].v * (hex ? 16 : 10) +
+					  (uint64_t)digit_of(s[i], hex);
 		}
 		if (t[nt].len > 12)
 			t[nt].len = 0;
@@ -213,7 +211,7 @@ int gl_host_pool(const CIDR *ip, const char *host, char *pool, size_t poolsz,
 		 char *why, size_t whysz)
 {
 	char name[GL_DNS_NAME_MAX + 1], p[80];
-	const char *reg, *form, *mark;
+	const char *reg, *form, *mark, *last, *before, *q;
 	gl_err err;
 	size_t hn;
 
@@ -225,6 +223,26 @@ int gl_host_pool(const CIDR *ip, const char *host, char *pool, size_t poolsz,
 	}
 	memcpy(name, host, strlen(host) + 1);
 	gl_lower(name);
+	/* Two labels are a registered domain or a public suffix whatever
+	 * the list says (its default rule makes every TLD a suffix). */
+	last = strrchr(name, '.');
+	for (q = name, before = NULL; last != NULL && q < last; q++)
+		if (*q == '.')
+			before = q; /* the dot before the last two labels */
+	if (before == NULL) {
+		snprintf(why, whysz, "%s has two labels: a registered domain "
+			 "or a public suffix itself, never a pool", name);
+		return 0;
+	}
+	/* The address, looked for before the list is needed (most generic
+	 * names carry it): in all but the last two labels, which hold at
+	 * least the registered domain's first label and the suffix. */
+	form = gl_name_address_form(name, (size_t)(before - name), ip);
+	if (form != NULL) {
+		snprintf(why, whysz, "%s carries the client's address (%s): a "
+			 "generic name", name, form);
+		return 0;
+	}
 	if (gl_psl_registered(name, &reg, &err) < 0) {
 		snprintf(why, whysz, "%s", err.msg);
 		return 0;
@@ -236,12 +254,6 @@ int gl_host_pool(const CIDR *ip, const char *host, char *pool, size_t poolsz,
 		return 0;
 	}
 	hn = (size_t)(reg - name) - 1; /* the labels left of it */
-	form = gl_name_address_form(name, hn, ip);
-	if (form != NULL) {
-		snprintf(why, whysz, "%s carries the client's address (%s): a "
-			 "generic name", name, form);
-		return 0;
-	}
 	mark = gl_name_dynamic_marker(name, hn);
 	if (mark != NULL) {
 		snprintf(why, whysz, "%s has '%s', which marks a dynamic or "

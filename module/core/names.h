@@ -7,12 +7,15 @@
  * Suffix List, psl.h). The name is not used (the caller keys on the
  * subnet, which never merges strangers) when
  *
- *   - it is a registered domain itself or a public suffix
- *     ("examplecorp.co.uk", "x.github.io"), or the list is not available;
- *   - the labels left of its registered domain carry the client's
- *     address (gl_name_address_form());
- *   - one of those labels marks a dynamic or residential pool
- *     (gl_name_dynamic_marker(), the words of gl_dynamic_markers).
+ *   - it has two labels, or is a registered domain itself or a public
+ *     suffix ("examplecorp.co.uk", "x.github.io"), or the list is not
+ *     available;
+ *   - all but its last two labels carry the client's address
+ *     (gl_name_address_form(); looked for before the list is loaded,
+ *     so most generic names never need it);
+ *   - a label left of its registered domain marks a dynamic or
+ *     residential pool (gl_name_dynamic_marker(), the words of
+ *     gl_dynamic_markers).
  *
  * Names are untrusted (they come from DNS): anything but letters,
  * digits, '.', '-' and '_', empty labels, or more than GL_DNS_NAME_MAX

@@ -28,9 +28,11 @@ static const pcase cases[] = {
 	{ "192.0.2.7", "examplecorp.co.uk", NULL, "a registered domain itself" },
 	{ "192.0.2.7", "x.github.io", NULL, "a registered domain itself" },
 	{ "192.0.2.7", "shop.com.au", NULL, "a registered domain itself" },
-	{ "192.0.2.7", "example.com", NULL, "a registered domain itself" },
-	{ "192.0.2.7", "co.uk", NULL, "a public suffix" },
-	{ "192.0.2.7", "github.io", NULL, "a public suffix" },
+	{ "192.0.2.7", "example.com", NULL, "two labels: a registered domain" },
+	{ "192.0.2.7", "co.uk", NULL, "two labels: a registered domain or a public suffix" },
+	{ "192.0.2.7", "com", NULL, "two labels" },
+	{ "192.0.2.7", "ac.gov.br", NULL, "a public suffix itself" },
+	{ "192.0.2.7", "s3.dualstack.us-east-1.amazonaws.com", NULL, "a public suffix itself" },
 	/* The address in the name, in its common forms. */
 	{ "198.51.100.23", "198-51-100-23.dyn.isp.example", NULL, "(its octets)" },
 	{ "198.51.100.23", "198-51-100-23.mail.isp.example", NULL, "(its octets)" },
@@ -157,6 +159,12 @@ static void test_psl_missing(void **state)
 	assert_non_null(p);
 	assert_non_null(strstr(p, "public suffix list not available"));
 	assert_null(gl_psl_problem());
+	/* an address in the name is found without the list */
+	assert_int_equal(gl_ip_parse("198.51.100.23", &ip, NULL), 0);
+	assert_int_equal(gl_host_pool(&ip, "198-51-100-23.dyn.isp.example",
+				      pool, sizeof pool, why, sizeof why), 0);
+	assert_non_null(strstr(why, "carries the client's address"));
+	assert_int_equal(gl_ip_parse("192.0.2.7", &ip, NULL), 0);
 	gl_psl_reset(NULL, "/nonexistent/psl.dafsa");
 	assert_int_equal(gl_host_pool(&ip, "mail-a1.out.bigmail.example", pool,
 				      sizeof pool, why, sizeof why), 0);
