@@ -114,7 +114,8 @@ static int set_name(char *dst, size_t sz, const char *v)
  * Every key: its name, how its value is read, where it goes, its bounds
  * and what a bad value is told. Numbers are whole, from min to max;
  * durations are in seconds (DURATION) or milliseconds (MILLIS); text and
- * paths fit their field.
+ * paths fit their field. WHITELIST keys keep in min how their files are
+ * read (enum gl_wl_file).
  */
 enum kind { PATH, DURATION, MILLIS, INT, LONG, UNSIGNED, BOOL, WORD, TEXT,
 	    NAME, HOSTPORT, HOSTPORTS, WHITELIST };
