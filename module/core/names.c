@@ -247,6 +247,14 @@ int gl_host_pool(const CIDR *ip, const char *host, char *pool, size_t poolsz,
 		snprintf(why, whysz, "%s", err.msg);
 		return 0;
 	}
+	if (reg != NULL && (reg < name || reg >= name + strlen(name) ||
+			    (reg > name && reg[-1] != '.'))) {
+		/* libpsl answers with a tail of name; anything else is not
+		 * trusted */
+		snprintf(why, whysz, "%s: the public suffix list gave no "
+			 "usable answer", name);
+		return 0;
+	}
 	if (reg == NULL || reg == name) {
 		snprintf(why, whysz, "%s is %s itself: it may name one "
 			 "sender, never a pool", name, reg == NULL ?
