@@ -12,6 +12,7 @@
  * otherwise, 2 for a usage error.
  */
 #include "admin.h"
+#include "../../module/core/psl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -408,6 +409,25 @@ static void check_store(report *r, const gl_config *cfg)
 	}
 }
 
+/* With match_pools, whether host names can key on their pools: libpsl
+ * and Debian's list load, as the Exim user, and know a public suffix
+ * of two labels. */
+static void check_psl(report *r)
+{
+	const char *reg = NULL;
+	gl_err err;
+
+	if (gl_psl_registered("mail.example.co.uk", &reg, &err) < 0)
+		add(r->problems, "%s: verified host names key on the subnet "
+		    "(match_pools)", err.msg);
+	else if (reg == NULL || strcmp(reg, "example.co.uk") != 0)
+		add(r->problems, "the public suffix list does not know co.uk: "
+		    "host names may key on too short a pool");
+	else
+		add(r->info, "public suffix list: loaded (host names key no "
+		    "shorter than their registered domain)");
+}
+
 /* Everything that depends on who reads it; runs as the Exim user. */
 static void check_as_user(report *r, const char *conf, const char *so,
 			  const admin_user *u)
@@ -439,6 +459,8 @@ static void check_as_user(report *r, const char *conf, const char *so,
 		entries++;
 	add(r->info, "%d whitelist files, %u entries in force",
 	    cfg.nwhitelist_files, entries);
+	if (cfg.match_pools)
+		check_psl(r);
 	check_files(r, &cfg, u);
 	check_store(r, &cfg);
 	gl_config_free(&cfg);
