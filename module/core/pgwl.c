@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "parse.h"
 #include "rx.h"
 
 /* Perl's \s */
@@ -168,21 +169,6 @@ gl_wl_entry *gl_pgwl_parse(const char *line, enum gl_pg_kind kind,
 	return e;
 }
 
-/* Reads a whole line into line (sz bytes); 0 at end of file, 1 a line,
- * 2 a line too long for line (the rest of it is read and dropped). */
-static int read_line(FILE *fp, char *line, size_t sz)
-{
-	int ch;
-
-	if (fgets(line, (int)sz, fp) == NULL)
-		return 0;
-	if (strchr(line, '\n') != NULL || feof(fp))
-		return 1;
-	while ((ch = getc(fp)) != EOF && ch != '\n')
-		;
-	return 2;
-}
-
 int gl_pgwl_load_file(gl_whitelist **wlp, const char *path,
 		      enum gl_pg_kind kind, gl_notes *notes, gl_err *err)
 {
@@ -205,7 +191,7 @@ int gl_pgwl_load_file(gl_whitelist **wlp, const char *path,
 			"entries is in force", path, what, strerror(errno));
 		return 0;
 	}
-	while ((got = read_line(fp, line, sizeof line)) != 0) {
+	while ((got = gl_read_line(fp, line, sizeof line)) != 0) {
 		lineno++;
 		if (got == 2) {
 			gl_note(notes, "%s:%u: line longer than %d bytes; "

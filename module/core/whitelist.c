@@ -311,21 +311,6 @@ bad:
 	return NULL;
 }
 
-/* Reads a whole line into line (sz bytes); 0 at end of file, 1 a line,
- * 2 a line too long for line (the rest of it is read and dropped). */
-static int read_line(FILE *fp, char *line, size_t sz)
-{
-	int c;
-
-	if (fgets(line, (int)sz, fp) == NULL)
-		return 0;
-	if (strchr(line, '\n') != NULL || feof(fp))
-		return 1;
-	while ((c = getc(fp)) != EOF && c != '\n')
-		;
-	return 2;
-}
-
 int gl_whitelist_load_file(gl_whitelist **wlp, const char *path,
 			   int sender_normalize, gl_notes *notes, gl_err *err)
 {
@@ -347,7 +332,7 @@ int gl_whitelist_load_file(gl_whitelist **wlp, const char *path,
 	}
 	if (fstat(fileno(fp), &st) < 0)
 		st.st_mtime = 0;
-	while ((got = read_line(fp, line, sizeof line)) != 0) {
+	while ((got = gl_read_line(fp, line, sizeof line)) != 0) {
 		lineno++;
 		if (got == 2) {
 			gl_note(notes, "%s:%u: line longer than %d bytes; "
