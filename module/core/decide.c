@@ -181,12 +181,19 @@ int gl_decide(gl_ctx *ctx, const gl_request *req, gl_time now, int dry_run,
 {
 	int rc;
 
-	/* One bound for everything this decision asks of the store. */
-	if (ctx->st != NULL)
+	/* One bound for everything this decision asks of the store, and
+	 * one session (a dry run, explain's, may be read-only: none). */
+	if (ctx->st != NULL) {
 		gl_store_deadline(ctx->st, ctx->st->timeout_ms);
+		if (!dry_run)
+			gl_store_session(ctx->st, 1);
+	}
 	rc = decide(ctx, req, now, dry_run, res, err);
-	if (ctx->st != NULL)
+	if (ctx->st != NULL) {
+		if (!dry_run)
+			gl_store_session(ctx->st, 0);
 		gl_store_deadline(ctx->st, 0);
+	}
 	return rc;
 }
 
