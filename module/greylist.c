@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/counters.h"
 #include "core/decide.h"
 
 #define LOG_WARNINGS_MAX 5 /* skipped whitelist lines logged one by one */
@@ -28,6 +29,8 @@ static struct {
 	gl_ctx ctx;            /* what lives across decisions */
 	char failed[GL_ERR_MAX]; /* last configuration error logged */
 	int warned_args;       /* unknown arguments logged already */
+	gl_counters *cnt;      /* the mapped counters file, or NULL */
+	char cnt_path[PATH_MAX]; /* its name; "" before the first try */
 } c;
 
 static void log_main(const char *msg)
@@ -115,6 +118,32 @@ static void options(int argc, uschar *argv[], gl_request *req)
 	}
 }
 
+/*
+ * Counts the decision in the counters file, mapped at the first decision
+ * of the process (open, fstat, mmap, close) and then with no system call.
+ * A file that cannot be used is logged once per process and costs
+ * nothing but the counting: never the answer.
+ */
+static void count(const gl_config *cfg, const gl_result *res, gl_time now)
+{
+	char path[PATH_MAX];
+	gl_err err;
+
+	/* Which file: a few string operations, no system call. */
+	if (gl_counters_path(cfg, path, sizeof path) != 0)
+		return;                 /* counters = none, or too long */
+	if (c.cnt_path[0] == '\0' || strcmp(path, c.cnt_path) != 0) {
+		gl_counters_close(c.cnt);
+		memcpy(c.cnt_path, path, sizeof path);
+		c.cnt = gl_counters_open(path, now, &err);
+		if (c.cnt == NULL)
+			log_write(0, LOG_MAIN, "greylist: counters: %s; "
+				  "decisions are not counted (greylisting goes "
+				  "on)", err.msg);
+	}
+	gl_counters_count(c.cnt, res);
+}
+
 static void log_decision(const gl_config *cfg, const gl_request *req,
 			 const gl_result *res, const char *yield)
 {
@@ -140,6 +169,7 @@ int greylist(uschar **yield, int argc, uschar *argv[])
 	gl_request req;
 	gl_result res;
 	gl_err err;
+	gl_time now = time(NULL);
 
 	/* Every path logs res (log = all): it starts empty, never
 	 * uninitialised, whichever way the decision fails. */
@@ -168,15 +198,17 @@ int greylist(uschar **yield, int argc, uschar *argv[])
 			gl_error_result(cfg, &res);
 			log_write(0, LOG_MAIN, "greylist: %s; run 'greylist-admin "
 				  "-c %s check'", err.msg, cfg->path);
-		} else if (gl_decide(&c.ctx, &req, time(NULL), 0, &res,
+		} else if (gl_decide(&c.ctx, &req, now, 0, &res,
 				     &err) < 0) {
 			gl_error_result(cfg, &res);
 			log_main(err.msg);
 		}
 	}
 	gl_yield(&res, out, sizeof out);
-	if (cfg != &fallback)
+	if (cfg != &fallback) {
+		count(cfg, &res, now);
 		log_decision(cfg, &req, &res, out);
+	}
 	*yield = string_copy((uschar *)out);
 	return OK;
 }
