@@ -46,7 +46,7 @@ HELPERS  = $(B)/tests/gl-hammer $(B)/tests/gl-holdlock $(B)/tests/gl-poke \
 DEB_PKGS   = gcc make libc6-dev exim4-daemon-heavy exim4-dev libcidr-dev \
              libgdbm-dev libjansson-dev libhiredis-dev liblmdb-dev
 CHECK_PKGS = libcmocka-dev swaks iproute2 redis-server redis-sentinel clang \
-             libclang-rt-14-dev valgrind
+             libclang-rt-14-dev valgrind prometheus python3-prometheus-client
 DEMO_PKGS  = iproute2
 BENCH_PKGS = libcmocka-dev iproute2 greylistd postgrey redis-server
 FUZZ_PKGS  = clang libclang-rt-14-dev

@@ -31,6 +31,7 @@ static const struct command {
 	{ "explain", "IP SENDER RECIPIENT [host=NAME] [spf=RESULT] [helo=NAME]",
 	  cmd_explain, 1 },
 	{ "stats", "[--json] [--by-domain]", cmd_stats, 1 },
+	{ "metrics", "[--output FILE]", cmd_metrics, 0 },
 	{ "purge", "[-v]", cmd_purge, 1 },
 	{ "delete", "CLIENT SENDER RECIPIENT", cmd_delete, 1 },
 	{ "whitelist", "add ENTRY [--comment TEXT] [--owner NAME] "
