@@ -12,6 +12,7 @@
 #define DLFUNC_IMPL
 #include <local_scan.h>
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -144,20 +145,37 @@ static void count(const gl_config *cfg, const gl_result *res, gl_time now)
 	gl_counters_count(c.cnt, res);
 }
 
+/*
+ * One line per decision (README, "Logs"): "greylist: defer N REASON" or
+ * "greylist: accept REASON", then key=value pairs: client, ip, sender,
+ * rcpt, then whitelist= (the entry's origin) or delay= (a pass: seconds
+ * held) when they apply. Keys are only ever added at the end.
+ */
 static void log_decision(const gl_config *cfg, const gl_request *req,
-			 const gl_result *res, const char *yield)
+			 const gl_result *res)
 {
-	char ip[64], s[256], r[256];
+	char ip[64], s[256], r[256], head[48], tail[48];
 
 	if (cfg->log == GL_LOG_NONE ||
 	    (cfg->log == GL_LOG_DEFER && res->verdict != GL_DEFER))
 		return;
+	if (res->verdict == GL_DEFER)
+		snprintf(head, sizeof head, "defer %lld %s",
+			 (long long)res->wait, res->reason ? res->reason : "-");
+	else
+		snprintf(head, sizeof head, "accept %s",
+			 res->reason ? res->reason : "-");
+	tail[0] = '\0';
+	if (gl_held(res) >= 0)
+		snprintf(tail, sizeof tail, " delay=%lld",
+			 (long long)gl_held(res));
 	log_write(0, LOG_MAIN, "greylist: %s client=%s ip=%s sender=<%s> "
-		  "rcpt=<%s>%s%s", yield, res->t.client[0] ? res->t.client : "-",
+		  "rcpt=<%s>%s%s%s", head, res->t.client[0] ? res->t.client : "-",
 		  gl_printable(ip, sizeof ip, req->ip),
 		  gl_printable(s, sizeof s, res->t.sender),
 		  gl_printable(r, sizeof r, res->t.rcpt),
-		  res->wl ? " whitelist=" : "", res->wl ? res->wl->origin : "");
+		  res->wl ? " whitelist=" : "", res->wl ? res->wl->origin : "",
+		  tail);
 }
 
 __attribute__((visibility("default")))
@@ -207,7 +225,7 @@ int greylist(uschar **yield, int argc, uschar *argv[])
 	gl_yield(&res, out, sizeof out);
 	if (cfg != &fallback) {
 		count(cfg, &res, now);
-		log_decision(cfg, &req, &res, out);
+		log_decision(cfg, &req, &res);
 	}
 	*yield = string_copy((uschar *)out);
 	return OK;

@@ -23,6 +23,7 @@ start_receiver() {
 	chmod 0644 "$R/greylist.conf"
 	RPORT=$(free_port) || return 1
 	cat >"$R/exim.conf" <<EOC
+${EXIM_MACROS:-}
 GREYLIST_SO = $R/greylist.so
 GREYLIST_CONF = $R/greylist.conf
 primary_hostname = mx.test.example
