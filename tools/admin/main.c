@@ -33,6 +33,7 @@ static const struct command {
 	{ "stats", "[--json] [--since DURATION]\n[--json] --by-domain",
 	  cmd_stats, 1 },
 	{ "metrics", "[--output FILE]", cmd_metrics, 0 },
+	{ "stuck", "[--json] [--since DURATION] [--owner NAME]", cmd_stuck, 1 },
 	{ "purge", "[-v]", cmd_purge, 1 },
 	{ "delete", "CLIENT SENDER RECIPIENT", cmd_delete, 1 },
 	{ "whitelist", "add ENTRY [--comment TEXT] [--owner NAME] "

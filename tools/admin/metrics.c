@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../../module/core/counters.h"
+#include "../../module/core/stuck.h"
 #include "../../module/core/window.h"
 
 #define WINDOW_SECS 86400
@@ -31,6 +32,7 @@ typedef struct scan_ctx {
 	gl_time now;
 	unsigned long pending, passed, clients, auto_clients, bad;
 	gl_window day;
+	gl_stuck *stuck;     /* senders that never get through */
 } scan_ctx;
 
 static int scan_one(void *arg, const void *key, size_t klen, const void *val,
@@ -56,7 +58,8 @@ static int scan_one(void *arg, const void *key, size_t klen, const void *val,
 		sc->passed++;
 	else
 		sc->pending++;
-	if (gl_window_add(&sc->day, &p.r) < 0)
+	if (gl_window_add(&sc->day, &p.r) < 0 ||
+	    gl_stuck_add(sc->stuck, &p.t, &p.r) < 0)
 		die("out of memory");
 	return 0;
 }
@@ -150,6 +153,10 @@ static void store_out(FILE *o, const admin *a, scan_ctx *sc,
 	     "Triplets that passed in the window.");
 	fprintf(o, "exim_greylist_window_passes{window=\"24h\"} %lu\n",
 		sc->day.passes);
+	gauge(o, "exim_greylist_stuck_senders", "Sender domains whose "
+	      "retries never pass because each comes with a new key "
+	      "(greylist-admin stuck names them).",
+	      (double)gl_stuck_domains(sc->stuck));
 	gauge(o, "exim_greylist_unreadable_records", "Stored records that "
 	      "do not decode (greylist-admin recover).", (double)sc->bad);
 	if (cfg->backend != GL_BACKEND_REDIS && stat(cfg->database, &sb) == 0)
@@ -174,9 +181,19 @@ static int write_all(FILE *o, admin *a, gl_err *err)
 	sc.cfg = cfg;
 	sc.now = now_s();
 	gl_window_init(&sc.day, sc.now - WINDOW_SECS, sc.now);
+	sc.stuck = gl_stuck_new(cfg, sc.now - cfg->retry_window, sc.now);
+	if (sc.stuck == NULL)
+		die("out of memory");
 	up = a->st != NULL && gl_store_scan(a->st, scan_one, &sc, err) == 0;
-	if (up)
+	if (up) {
+		const gl_whitelist *wl[2];
+
 		dbwl = load_dbwl(cfg, a->st);
+		wl[0] = cfg->whitelist;
+		wl[1] = dbwl;
+		if (gl_stuck_finish(sc.stuck, wl, 2) < 0)
+			die("out of memory");
+	}
 
 	head(o, "exim_greylist_info", "gauge", "The release and backend; "
 	     "always 1.");
@@ -194,6 +211,7 @@ static int write_all(FILE *o, admin *a, gl_err *err)
 		store_out(o, a, &sc, dbwl);
 	gl_whitelist_free(dbwl);
 	gl_window_free(&sc.day);
+	gl_stuck_free(sc.stuck);
 	return up ? 0 : -1;
 }
 
