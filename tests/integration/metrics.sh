@@ -8,7 +8,7 @@
 # answer on_error.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/mail.sh"
-plan 33
+plan 36
 PY=/usr/bin/python3
 CNT=$T/db/greylist.counters
 
@@ -140,10 +140,31 @@ write_gl_conf "counters = $T/big"
 expect_rcpt "451 " "a foreign counters file (100 KiB): answered as usual" 203.0.113.51 e@sender.example
 check "... left alone, and the log says decisions are not counted" \
 	sh -c "test \$(stat -c %s '$T/big') -eq 102400 && grep -q 'not a counters file.*decisions are not counted' '$T/bh.err'"
+A check --no-exim >"$T/chk.out" 2>&1
+check "check names the foreign counters file as a problem" \
+	grep -q "^problem: $T/big is not a counters file and is left alone" "$T/chk.out"
 write_gl_conf "counters = none"
 rm -f "$CNT"
 expect_rcpt "451 " "counters = none" 203.0.113.52 f@sender.example
 check "... makes no counters file" test ! -e "$CNT"
+
+# ---- backend = redis: counted on this host, beside the database's name ----
+if start_redis; then
+	write_gl_conf "backend = redis" "redis = 127.0.0.1:$REDIS_PORT" "redis_prefix = gl$$:"
+	expect_rcpt "451 " "redis: a new triplet" 192.0.2.60 g@sender.example
+	A metrics >"$T/m5"
+	check "redis: counted in this host's file (defer new $(value "$T/m5" "$(dec defer new)"), database up)" \
+		sh -c "test -s '$CNT' && test '$(value "$T/m5" "$(dec defer new)")' = 1 &&
+		       test '$(value "$T/m5" exim_greylist_database_up)' = 1"
+	kill "$REDIS_PID"; wait "$REDIS_PID" 2>/dev/null
+	A metrics >"$T/m6" 2>"$T/m6.err"; rc=$?
+	check "redis down: exit $rc, database_up 0, the counters still there" \
+		sh -c "test $rc -eq 1 && test '$(value "$T/m6" exim_greylist_database_up)' = 0 &&
+		       test '$(value "$T/m6" "$(dec defer new)")' = 1 && test -s '$T/m6.err'"
+else
+	nok "redis-server started"
+	nok "redis-server started"
+fi
 
 # ---- a daemon as Debian-exim, 8 clients at once: no increment lost ----
 GL_EXTRA="auto_whitelist_clients = 0
