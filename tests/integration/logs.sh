@@ -8,15 +8,16 @@
 . "$TOP/tests/mail.sh"
 plan 7
 
-EXIM_MACROS="GREYLIST_EXIM_LOG = main" GL_LOG=all GL_EXTRA="auto_whitelist_clients = 0" \
+EXIM_MACROS="GREYLIST_EXIM_LOG = main" GL_LOG=all GL_DELAY=4s \
+	GL_EXTRA="auto_whitelist_clients = 0" \
 	start_receiver || { nok "receiving Exim started"; exit 1; }
 sw() {
 	swaks --server 127.0.0.1 --port "$RPORT" --timeout 20 --from "$1" \
 		--to bob@test.example >>"$T/swaks.out" 2>&1
 }
-sw one@a.example; sw two@b.example; sw three@c.example
-sw one@a.example                                   # early
-sleep 3
+sw one@a.example; sw one@a.example                 # new, early
+sw two@b.example; sw three@c.example
+sleep 4
 sw one@a.example; sw one@a.example                 # pass, known
 n=$(grep -c '^<\*\* *451 4.7.1' "$T/swaks.out")
 check "4 deferrals and 2 accepts over SMTP ($n deferrals)" test "$n" -eq 4

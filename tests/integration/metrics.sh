@@ -8,7 +8,7 @@
 # answer on_error.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/mail.sh"
-plan 36
+plan 42
 PY=/usr/bin/python3
 CNT=$T/db/greylist.counters
 
@@ -21,7 +21,7 @@ dec() { echo "exim_greylist_decisions_total{verdict=\"$1\",reason=\"$2\"}"; }
 
 write_exim_conf
 echo "whitelisted.example" >"$T/wl"
-write_gl_conf "retry_window = 5s" "auto_whitelist_clients = 1" "whitelist = $T/wl"
+write_gl_conf "retry_window = 8s" "auto_whitelist_clients = 1" "whitelist = $T/wl"
 sed 's/^log = all/on_error = defer/' "$T/greylist.conf" >"$T/greylist-defer.conf"
 
 A metrics >"$T/m0"; rc=$?
@@ -39,7 +39,7 @@ expect_rcpt "250 " "retry after the delay passes" 192.0.2.1 a@sender.example
 expect_rcpt "250 " "known" 192.0.2.1 a@sender.example
 expect_rcpt "250 " "whitelisted sender" 203.0.113.9 x@whitelisted.example
 expect_rcpt "250 " "auto-whitelisted client, new triplet" 192.0.2.2 b@sender.example
-sleep 3.5
+sleep 6.5
 expect_rcpt "451 " "retry after the retry window restarts" 198.51.100.7 r@restart.example
 y1=$(exim_run -C "$T/exim.conf" -be "\${dlfunc{$GL_SO}{greylist}{$T/greylist.conf}{not-an-ip}{a@b.example}{c@test.example}}" 2>/dev/null)
 y2=$(exim_run -C "$T/exim.conf" -be "\${dlfunc{$GL_SO}{greylist}{$T/greylist-defer.conf}{not-an-ip}{a@b.example}{c@test.example}}" 2>/dev/null)

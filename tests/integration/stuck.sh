@@ -10,7 +10,7 @@ plan 21
 
 write_exim_conf
 write_gl_conf "auto_whitelist_clients = 0" "retry_window = 1h"
-sed -i 's/^delay = 2s/delay = 3s/' "$T/greylist.conf"
+sed -i 's/^delay = 2s/delay = 4s/' "$T/greylist.conf"
 stuck_metric() {
 	A metrics | awk '$1 == "exim_greylist_stuck_senders" { print $2 }'
 }
@@ -21,10 +21,10 @@ expect_rcpt "451 " "mixed sender, first attempt" 192.0.2.30 ok@mixed.example
 for ip in 192.0.2.40 198.51.100.40 203.0.113.40; do
 	rcpt $ip forged@burst.example >/dev/null
 done
-sleep 1.6
+sleep 2.1
 expect_rcpt "451 " "stuck sender retries from 198.51.100.10: new again" 198.51.100.10 reset@saas.example
 rcpt 198.51.100.30 ok@mixed.example >/dev/null
-sleep 1.6
+sleep 2.1
 expect_rcpt "451 " "stuck sender retries from 203.0.113.10: new again" 203.0.113.10 reset@saas.example
 rcpt 203.0.113.30 ok@mixed.example >/dev/null
 expect_rcpt "250 " "fine sender retries from its /24 and passes" 192.0.2.21 news@fine.example
