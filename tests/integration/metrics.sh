@@ -8,7 +8,7 @@
 # answer on_error.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/mail.sh"
-plan 42
+plan 43
 PY=/usr/bin/python3
 CNT=$T/db/greylist.counters
 
@@ -143,6 +143,10 @@ check "... left alone, and the log says decisions are not counted" \
 A check --no-exim >"$T/chk.out" 2>&1
 check "check names the foreign counters file as a problem" \
 	grep -q "^problem: $T/big is not a counters file and is left alone" "$T/chk.out"
+write_gl_conf "counters = greylist.counters"
+A metrics >/dev/null 2>"$T/rel.err"; rc=$?
+check "counters must be an absolute name or none (exit $rc)" \
+	sh -c "test $rc -eq 1 && grep -q \"key 'counters': bad value 'greylist.counters': want an absolute file name or none\" '$T/rel.err'"
 write_gl_conf "counters = none"
 rm -f "$CNT"
 expect_rcpt "451 " "counters = none" 203.0.113.52 f@sender.example
