@@ -6,8 +6,7 @@
 #   sh tests/bench/counters-syscalls.sh
 # Prints the totals and the calls that differ (expect open, fstat, mmap
 # and close once per connection: a difference of 4 whatever the number
-# of RCPTs). Writes only in its
-# own temporary directory.
+# of RCPTs). Writes only in its own temporary directory.
 GL_TOP=$(cd "$(dirname "$0")/../.." && pwd)
 command -v strace >/dev/null || { echo "needs strace (apt-get install strace)" >&2; exit 1; }
 . "$GL_TOP/tests/lib.sh"
