@@ -13,6 +13,7 @@
 #include <local_scan.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -228,6 +229,37 @@ int greylist(uschar **yield, int argc, uschar *argv[])
 		log_decision(cfg, &req, &res);
 	}
 	*yield = string_copy((uschar *)out);
+	return OK;
+}
+
+/*
+ * ${dlfunc{GREYLIST_SO}{greylist_preload}{CONF}} yields "" and never fails.
+ * greylist-setup-exim4 puts it into smtp_accept_max_per_host, which the
+ * Exim daemon expands before it forks for a connection: the module is
+ * then loaded once, in the daemon, and every connection process inherits
+ * it loaded instead of loading it (and the store library) again, which is
+ * most of what the module costs a short connection. It reads CONF only to
+ * load the library of the backend it names, once per process; it opens no
+ * store and keeps no configuration (the connection processes read their
+ * own), and reports nothing: a problem shows at the first RCPT, in the
+ * connection process, as without it.
+ */
+__attribute__((visibility("default")))
+int greylist_preload(uschar **yield, int argc, uschar *argv[])
+{
+	static int done;
+	gl_config *cfg;
+	gl_err err;
+
+	if (!done && argc >= 1 && argv[0] != NULL &&
+	    (cfg = malloc(sizeof *cfg)) != NULL) {
+		done = 1;
+		if (gl_config_load((const char *)argv[0], cfg, &err) == 0)
+			(void)gl_store_preload(cfg, &err);
+		gl_config_free(cfg);
+		free(cfg);
+	}
+	*yield = string_copy((uschar *)"");
 	return OK;
 }
 

@@ -326,6 +326,7 @@ int cmd_delete(admin *a, int argc, char **argv)
 		die("the triplet changed at every try: the module is deciding "
 		    "on it; try again");
 	printf("deleted %s %s %s\n", t.client, t.sender, t.rcpt);
+	admin_save(a);
 	return 0;
 }
 
