@@ -51,15 +51,17 @@ FUZZ_SECONDS ?= 120
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 HELPERS  = $(B)/tests/gl-hammer $(B)/tests/gl-holdlock $(B)/tests/gl-poke \
            $(B)/tests/gl-load $(B)/tests/gl-storebench $(B)/tests/gl-floor.so \
-           $(B)/tests/gl-conncost
+           $(B)/tests/gl-conncost $(B)/tests/gl-nametime
 
 # Debian packages. DEB_PKGS: what building and running need ("make deps").
 # The others are what a target adds for itself: tests, demo, benchmark,
 # fuzzing, the package build.
 DEB_PKGS   = gcc make libc6-dev exim4-daemon-heavy exim4-dev libcidr-dev \
-             libgdbm-dev libjansson-dev libhiredis-dev liblmdb-dev
+             libgdbm-dev libjansson-dev libhiredis-dev liblmdb-dev \
+             libpsl-dev publicsuffix libpcre2-dev
 CHECK_PKGS = libcmocka-dev swaks iproute2 redis-server redis-sentinel clang \
-             libclang-rt-14-dev valgrind prometheus python3-prometheus-client
+             libclang-rt-14-dev valgrind postgrey prometheus \
+             python3-prometheus-client
 DEMO_PKGS  = iproute2
 BENCH_PKGS = libcmocka-dev iproute2 greylistd postgrey redis-server
 FUZZ_PKGS  = clang libclang-rt-14-dev

@@ -12,7 +12,9 @@
 #define DLFUNC_IMPL
 #include <local_scan.h>
 
+#include <errno.h>
 #include <stdio.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +22,7 @@
 
 #include "core/counters.h"
 #include "core/decide.h"
+#include "core/psl.h"
 
 #define LOG_WARNINGS_MAX 5 /* skipped whitelist lines logged one by one */
 
@@ -90,6 +93,18 @@ static const gl_config *config(const char *path)
 	c.loaded = 1;
 	log_warnings(&c.cfg.warnings, path);
 	return &c.cfg;
+}
+
+/* Once per process: why host names key on the subnet for want of the
+ * Public Suffix List (psl.h). */
+static void log_psl_problem(void)
+{
+	const char *p = gl_psl_problem();
+
+	if (p != NULL)
+		log_write(0, LOG_MAIN | LOG_PANIC, "greylist: %s; verified "
+			  "host names key on the subnet until it is mended",
+			  p);
 }
 
 /* Picks host=, spf= and helo= out of the optional arguments. */
@@ -222,6 +237,7 @@ int greylist(uschar **yield, int argc, uschar *argv[])
 			gl_error_result(cfg, &res);
 			log_main(err.msg);
 		}
+		log_psl_problem();
 	}
 	gl_yield(&res, out, sizeof out);
 	if (cfg != &fallback) {
@@ -233,31 +249,91 @@ int greylist(uschar **yield, int argc, uschar *argv[])
 }
 
 /*
+ * What the daemon should load for configuration file conf: its backend
+ * and whether match_pools is on, worked out in a child process, so that
+ * the daemon itself parses no file (a crash there would stop all mail;
+ * in the child it costs nothing). -1 when the child gave no answer.
+ */
+static int preload_plan(const char *conf, int *backend_r, int *pools_r)
+{
+	unsigned char b[2];
+	int fd[2], st;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(fd) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(fd[0]);
+		close(fd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		gl_config *cfg = malloc(sizeof *cfg);
+		gl_err err;
+
+		close(fd[0]);
+		if (cfg != NULL && gl_config_load(conf, cfg, &err) == 0) {
+			b[0] = (unsigned char)cfg->backend;
+			b[1] = (unsigned char)(cfg->match_pools != 0);
+			if (write(fd[1], b, 2) != 2)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(fd[1]);
+	do
+		n = read(fd[0], b, 2);
+	while (n < 0 && errno == EINTR);
+	close(fd[0]);
+	/* Exim's own SIGCHLD handler may reap it first: ECHILD then. */
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (n != 2)
+		return -1;
+	*backend_r = b[0];
+	*pools_r = b[1];
+	return 0;
+}
+
+/*
  * ${dlfunc{GREYLIST_SO}{greylist_preload}{CONF}} yields "" and never fails.
  * greylist-setup-exim4 puts it into smtp_accept_max_per_host, which the
  * Exim daemon expands before it forks for a connection: the module is
  * then loaded once, in the daemon, and every connection process inherits
  * it loaded instead of loading it (and the store library) again, which is
- * most of what the module costs a short connection. It reads CONF only to
- * load the library of the backend it names, once per process; it opens no
- * store and keeps no configuration (the connection processes read their
- * own), and reports nothing: a problem shows at the first RCPT, in the
- * connection process, as without it.
+ * most of what the module costs a short connection. Once per process it
+ * loads the library of the backend CONF names and, with match_pools,
+ * libpsl and the Public Suffix List (preload_plan() reads CONF in a
+ * child); it opens no store, keeps no configuration (the connection
+ * processes read their own) and reports nothing: a problem shows at the
+ * first RCPT, in the connection process, as without it.
  */
 __attribute__((visibility("default")))
 int greylist_preload(uschar **yield, int argc, uschar *argv[])
 {
 	static int done;
+	int backend, pools;
 	gl_config *cfg;
 	gl_err err;
 
-	if (!done && argc >= 1 && argv[0] != NULL &&
-	    (cfg = malloc(sizeof *cfg)) != NULL) {
+	if (!done && argc >= 1 && argv[0] != NULL) {
 		done = 1;
-		if (gl_config_load((const char *)argv[0], cfg, &err) == 0)
+		if (preload_plan((const char *)argv[0], &backend, &pools) == 0 &&
+		    (cfg = malloc(sizeof *cfg)) != NULL) {
+			const char *reg;
+
+			gl_config_defaults(cfg);
+			cfg->backend = backend;
 			(void)gl_store_preload(cfg, &err);
-		gl_config_free(cfg);
-		free(cfg);
+			free(cfg);
+			/* On failure forget it all, so that each connection
+			 * process tries again and logs why. */
+			if (pools && gl_psl_registered("example.org", &reg,
+						       &err) < 0)
+				gl_psl_reset(NULL, NULL);
+		}
 	}
 	*yield = string_copy((uschar *)"");
 	return OK;

@@ -428,12 +428,17 @@ check "... a new triplet still gets 451" test "$(rcpt "after-upgrade-$$@sender.e
 # it (as in containers), reload as the administrator then would.
 if grep -q 'policy-rc.d denied' "$T/apt-reinstall.out"; then
 	note "policy-rc.d denied the postinst's reload: reloading by hand"
+	greylist-admin check >"$T/check-stale.out" 2>&1
+	check "... greylist-admin check says the daemon runs the replaced module" \
+		grep -q "^problem: the Exim daemon (pid $EXIM_PID) runs a copy of /usr/lib/exim4/greylist.so that has been replaced" "$T/check-stale.out"
 	/etc/init.d/exim4 reload >>"$T/exim-init.log" 2>&1
 	sleep 2
 	rcpt "after-reload-$$@sender.example" >/dev/null
 fi
 check "... the daemon runs the new module file, not the replaced one" \
 	sh -c "grep -q '/usr/lib/exim4/greylist.so' /proc/$EXIM_PID/maps && ! grep -q 'greylist.so (deleted)' /proc/$EXIM_PID/maps"
+check "... and greylist-admin check sees it loaded" \
+	sh -c "greylist-admin check 2>&1 | grep -q 'info: the Exim daemon (pid $EXIM_PID) has /usr/lib/exim4/greylist.so loaded'"
 
 # ---- 6. remove ----------------------------------------------------------
 apt-get remove -y -q exim-greylist >"$T/apt-remove.out" 2>&1

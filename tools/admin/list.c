@@ -235,6 +235,8 @@ static int explain_print(const gl_config *cfg, const gl_result *r,
 		       !strcmp(res.client_why, "host") ?
 		       "pool: the verified host name less its first label" :
 		       "the client's subnet");
+	if (!res.wl && res.host_note[0])
+		printf("host:      not used as a pool: %s\n", res.host_note);
 	printf("sender:    %s\n", res.t.sender);
 	printf("recipient: %s\n", res.t.rcpt);
 	if (res.wl) {
