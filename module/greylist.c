@@ -13,12 +13,14 @@
 #include <local_scan.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/counters.h"
 #include "core/decide.h"
 #include "core/psl.h"
 
@@ -32,6 +34,8 @@ static struct {
 	gl_ctx ctx;            /* what lives across decisions */
 	char failed[GL_ERR_MAX]; /* last configuration error logged */
 	int warned_args;       /* unknown arguments logged already */
+	gl_counters *cnt;      /* the mapped counters file, or NULL */
+	char cnt_path[PATH_MAX]; /* its name; "" before the first try */
 } c;
 
 static void log_main(const char *msg)
@@ -131,20 +135,63 @@ static void options(int argc, uschar *argv[], gl_request *req)
 	}
 }
 
-static void log_decision(const gl_config *cfg, const gl_request *req,
-			 const gl_result *res, const char *yield)
+/*
+ * Counts the decision in the counters file, mapped at the first decision
+ * of the process (open, fstat, mmap, close) and then with no system call.
+ * A file that cannot be used is logged once per process and costs
+ * nothing but the counting: never the answer.
+ */
+static void count(const gl_config *cfg, const gl_result *res, gl_time now)
 {
-	char ip[64], s[256], r[256];
+	char path[PATH_MAX];
+	gl_err err;
+
+	/* Which file: a few string operations, no system call. */
+	if (gl_counters_path(cfg, path, sizeof path) != 0)
+		return;                 /* counters = none, or too long */
+	if (c.cnt_path[0] == '\0' || strcmp(path, c.cnt_path) != 0) {
+		gl_counters_close(c.cnt);
+		memcpy(c.cnt_path, path, sizeof path);
+		c.cnt = gl_counters_open(path, now, &err);
+		if (c.cnt == NULL)
+			log_write(0, LOG_MAIN, "greylist: counters: %s; "
+				  "decisions are not counted (greylisting goes "
+				  "on)", err.msg);
+	}
+	gl_counters_count(c.cnt, res);
+}
+
+/*
+ * One line per decision (README, "Logs"): "greylist: defer N REASON" or
+ * "greylist: accept REASON", then key=value pairs: client, ip, sender,
+ * rcpt, then whitelist= (the entry's origin) or delay= (a pass: seconds
+ * held) when they apply. Keys are only ever added at the end.
+ */
+static void log_decision(const gl_config *cfg, const gl_request *req,
+			 const gl_result *res)
+{
+	char ip[64], s[256], r[256], head[48], tail[48];
 
 	if (cfg->log == GL_LOG_NONE ||
 	    (cfg->log == GL_LOG_DEFER && res->verdict != GL_DEFER))
 		return;
+	if (res->verdict == GL_DEFER)
+		snprintf(head, sizeof head, "defer %lld %s",
+			 (long long)res->wait, res->reason ? res->reason : "-");
+	else
+		snprintf(head, sizeof head, "accept %s",
+			 res->reason ? res->reason : "-");
+	tail[0] = '\0';
+	if (gl_held(res) >= 0)
+		snprintf(tail, sizeof tail, " delay=%lld",
+			 (long long)gl_held(res));
 	log_write(0, LOG_MAIN, "greylist: %s client=%s ip=%s sender=<%s> "
-		  "rcpt=<%s>%s%s", yield, res->t.client[0] ? res->t.client : "-",
+		  "rcpt=<%s>%s%s%s", head, res->t.client[0] ? res->t.client : "-",
 		  gl_printable(ip, sizeof ip, req->ip),
 		  gl_printable(s, sizeof s, res->t.sender),
 		  gl_printable(r, sizeof r, res->t.rcpt),
-		  res->wl ? " whitelist=" : "", res->wl ? res->wl->origin : "");
+		  res->wl ? " whitelist=" : "", res->wl ? res->wl->origin : "",
+		  tail);
 }
 
 __attribute__((visibility("default")))
@@ -156,6 +203,7 @@ int greylist(uschar **yield, int argc, uschar *argv[])
 	gl_request req;
 	gl_result res;
 	gl_err err;
+	gl_time now = time(NULL);
 
 	/* Every path logs res (log = all): it starts empty, never
 	 * uninitialised, whichever way the decision fails. */
@@ -184,7 +232,7 @@ int greylist(uschar **yield, int argc, uschar *argv[])
 			gl_error_result(cfg, &res);
 			log_write(0, LOG_MAIN, "greylist: %s; run 'greylist-admin "
 				  "-c %s check'", err.msg, cfg->path);
-		} else if (gl_decide(&c.ctx, &req, time(NULL), 0, &res,
+		} else if (gl_decide(&c.ctx, &req, now, 0, &res,
 				     &err) < 0) {
 			gl_error_result(cfg, &res);
 			log_main(err.msg);
@@ -192,8 +240,10 @@ int greylist(uschar **yield, int argc, uschar *argv[])
 		log_psl_problem();
 	}
 	gl_yield(&res, out, sizeof out);
-	if (cfg != &fallback)
-		log_decision(cfg, &req, &res, out);
+	if (cfg != &fallback) {
+		count(cfg, &res, now);
+		log_decision(cfg, &req, &res);
+	}
 	*yield = string_copy((uschar *)out);
 	return OK;
 }
