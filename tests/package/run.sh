@@ -397,7 +397,7 @@ done
 # ---- 4b. the snapshot job and a crash of the machine ---------------------
 # The cron line as cron runs it (as Debian-exim), then the machine "crashes":
 # /run is a tmpfs, so the database is gone; the snapshot on disk is not.
-line=$(grep '^\*/5 ' /etc/cron.d/exim-greylist | cut -d' ' -f7-)
+line=$(grep '^\*/5 .* snapshot --if-configured' /etc/cron.d/exim-greylist | cut -d' ' -f7-)
 rm -f /var/spool/exim4/db/greylist.gdbm
 check "the snapshot job runs as Debian-exim" su -s /bin/sh Debian-exim -c "$line"
 check "... and writes the snapshot, Debian-exim's" \
