@@ -1,5 +1,5 @@
-# exim-greylist: see README. Targets: all deps check demo bench fuzz install
-# uninstall deb clean
+# exim-greylist: see README. Targets: all deps check demo bench latency fuzz
+# install uninstall deb clean
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
@@ -46,14 +46,15 @@ HELPERS  = $(B)/tests/gl-hammer $(B)/tests/gl-holdlock $(B)/tests/gl-poke \
 DEB_PKGS   = gcc make libc6-dev exim4-daemon-heavy exim4-dev libcidr-dev \
              libgdbm-dev libjansson-dev libhiredis-dev liblmdb-dev
 CHECK_PKGS = libcmocka-dev swaks iproute2 redis-server redis-sentinel clang \
-             libclang-rt-14-dev valgrind
+             libclang-rt-14-dev valgrind dnsmasq-base
 DEMO_PKGS  = iproute2
 BENCH_PKGS = libcmocka-dev iproute2 greylistd postgrey redis-server
+LATENCY_PKGS = swaks iproute2 dnsmasq-base
 FUZZ_PKGS  = clang libclang-rt-14-dev
 DEB_BUILD_PKGS = debhelper dpkg-dev fakeroot
 
-.PHONY: all deps check check-deps demo bench fuzz fuzzers install uninstall deb \
-        clean units FORCE
+.PHONY: all deps check check-deps demo bench latency fuzz fuzzers install \
+        uninstall deb clean units FORCE
 
 all: $(SO) $(ADMIN)
 
@@ -143,6 +144,14 @@ bench:
 	@sh tests/deps.sh install $(DEB_PKGS) $(BENCH_PKGS)
 	$(MAKE) all units
 	@sh tests/bench/bench.sh
+
+# How long real senders wait: their published retry schedules replayed
+# through real Exim daemons and a real DNS server in private namespaces,
+# time scaled by LATENCY_SCALE (default 60); see README.
+latency:
+	@sh tests/deps.sh install $(DEB_PKGS) $(LATENCY_PKGS)
+	$(MAKE) all
+	@sh tests/latency/replay.sh
 
 # Each target for FUZZ_SECONDS (default 120) from its seed corpus; new
 # inputs go to build/fuzz/corpus-NAME. A crash leaves its input there too.
