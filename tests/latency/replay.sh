@@ -244,6 +244,7 @@ run_one() {
 	n=0
 	s=""
 	for t in $(field "$name" 5 | tr , ' '); do
+		[ "$t" = end ] && break
 		ts=$(seconds "$t")
 		[ "$ts" -le $((MINUTES * 60)) ] || break
 		# The address of attempt n: the (n mod naddr)-th, counting from 1.
@@ -266,14 +267,16 @@ run_one() {
 
 # ---------------------------------------------------------------- report
 # results W: one line per profile and configuration, in W/results:
-#   NAME CONFIG KIND OUTCOME ATTEMPTS WAIT_S MEASURED_S EXPECTED ENDED KEYS DECISIONS
+#   NAME CONFIG KIND OUTCOME ATTEMPTS WAIT_S MEASURED_S EXPECTED ENDED KEYS DECISIONS WITHIN_S
 # OUTCOME accepted or deferred; ATTEMPTS made; WAIT_S the scheduled
 # (unscaled) time of the accepted or last attempt, MEASURED_S the same as
 # measured; EXPECTED the attempt that is the first retry at or after the
 # delay ("-" for spam or when the schedule has none); ENDED why the
-# attempts ended (accepted, gave-up: the schedule ended; horizon; never:
-# no retry); KEYS the client keys the module logged for the profile's
-# sender; DECISIONS its yields in order (new, early, pass, ...).
+# attempts ended (accepted; gave-up: the sender gave up; never: it never
+# retried; horizon: the replay ended, the sender would go on; incomplete:
+# fewer attempts than scheduled were made); KEYS the client keys the
+# module logged for the profile's sender; DECISIONS its yields in order
+# (new, early, pass, ...); WITHIN_S how far (unscaled) the replay went.
 results() {
 	W=$1
 	: >"$W/results"
@@ -281,14 +284,22 @@ results() {
 		kind=$(field "$name" 2)
 		sender=$(field "$name" 3)
 		times=$(field "$name" 5 | tr , ' ')
+		# "end" after the last time: the sender gives up there. Without
+		# it the schedule goes on beyond the replay.
+		gives_up=no
+		case " $times " in *" end "*) gives_up=yes ;; esac
 		expected=-
-		last=0 nt=0 k=0
+		nt=0 k=0 last=0
 		for t in $times; do
+			[ "$t" = end ] && break
 			ts=$(seconds "$t")
 			k=$((k + 1))
 			[ "$expected" = - ] && [ "$kind" = legit ] && [ "$ts" -ge "$DELAY" ] && expected=$k
-			[ "$ts" -le $((MINUTES * 60)) ] && nt=$k
+			[ "$ts" -le $((MINUTES * 60)) ] && { nt=$k; last=$ts; }
 		done
+		# How far the replay went: the horizon, or the last time listed.
+		within=$last
+		[ "$nt" -lt "$k" ] && within=$((MINUTES * 60))
 		for c in $CONFIGS; do
 			awk -v n="$name" -v c="$c" '$1 == n && $2 == c' "$W/attempts" |
 				sort -n -k3 >"$W/a.tmp"
@@ -298,16 +309,17 @@ results() {
 			wait_s=${4:-0} meas=${6:-0}
 			case ${7:-none} in 250) out=accepted ended=accepted ;; *) out=deferred ;; esac
 			if [ "$out" = deferred ]; then
-				if [ "$nt" -eq 1 ]; then ended=never
-				elif [ "$na" -lt "$nt" ]; then ended=incomplete
-				elif [ "$nt" -lt "$(echo $times | wc -w)" ]; then ended=horizon
-				else ended=gave-up; fi
+				if [ "$na" -lt "$nt" ]; then ended=incomplete
+				elif [ $gives_up = yes ] && [ "$nt" -eq "$k" ]; then
+					ended=gave-up
+					[ "$k" -eq 1 ] && ended=never
+				else ended=horizon; fi
 			fi
 			keys=$(grep -h "greylist: .* sender=<$sender>" "$W/$c/log/mainlog" 2>/dev/null |
 				sed -n 's/.* client=\([^ ]*\) .*/\1/p' | awk '!seen[$0]++' | paste -sd, -)
 			dec=$(grep -h "greylist: .* sender=<$sender>" "$W/$c/log/mainlog" 2>/dev/null |
 				sed -n 's/.*greylist: \(accept\|defer [0-9]*\) \([a-z]*\) .*/\2/p' | paste -sd, -)
-			echo "$name $c $kind $out $na $wait_s $meas $expected $ended ${keys:--} ${dec:--}" >>"$W/results"
+			echo "$name $c $kind $out $na $wait_s $meas $expected $ended ${keys:--} ${dec:--} $within" >>"$W/results"
 		done
 	done
 	rm -f "$W/a.tmp"
@@ -315,21 +327,25 @@ results() {
 
 # print_table W: the table and the target line, from W/results.
 print_table() {
-	awk -v scale="$F" -v horizon="$(hm $((MINUTES * 60)))" -v configs="$CONFIGS" '
-	function mins(s) { return sprintf("%.1f", s / 60) }
+	awk -v scale="$F" -v configs="$CONFIGS" '
+	function dur(s) {
+		s = int(s + 0.5)
+		if (s >= 3600) return sprintf("%dh%02dm", int(s / 3600), int((s % 3600) / 60))
+		return sprintf("%dm%02ds", int(s / 60), s % 60)
+	}
 	function cell(i) {
 		if (out[i] == "accepted")
-			return sprintf("yes, try %d, %s min", na[i], mins(wait[i]))
+			return sprintf("yes, try %d, %s", na[i], dur(wait[i]))
 		if (ended[i] == "never") return "no (never retried)"
-		if (ended[i] == "gave-up") return sprintf("no, gave up after %d tries, %s min", na[i], mins(wait[i]))
-		if (ended[i] == "horizon") return sprintf("no within %s, %d tries", horizon, na[i])
+		if (ended[i] == "gave-up") return sprintf("no, gave up: %d tries, %s", na[i], dur(wait[i]))
+		if (ended[i] == "horizon") return sprintf("no within %s, %d tries", dur(within[i]), na[i])
 		return sprintf("no, %d tries (replay incomplete)", na[i])
 	}
 	{
 		i = $1 SUBSEP $2
 		if (!($1 in seen)) { seen[$1] = 1; order[++np] = $1 }
 		kind[$1] = $3; out[i] = $4; na[i] = $5; wait[i] = $6; meas[i] = $7
-		exp_[$1] = $8; ended[i] = $9; keys[i] = $10; dec[i] = $11
+		exp_[$1] = $8; ended[i] = $9; keys[i] = $10; dec[i] = $11; within[i] = $12
 	}
 	END {
 		nc = split(configs, C, " ")
@@ -355,7 +371,7 @@ print_table() {
 			printf "  %-9s", order[p]
 			for (j = 1; j <= nc; j++) {
 				i = order[p] SUBSEP C[j]
-				printf "  %s %s min (scheduled %s)", C[j], mins(meas[i]), mins(wait[i])
+				printf "  %s %s (scheduled %s)", C[j], dur(meas[i]), dur(wait[i])
 			}
 			printf "\n"
 		}
@@ -423,7 +439,7 @@ trap - INT TERM
 
 results "$W"
 echo "# replay of tests/latency/profiles: time scaled 1/$F (delay 5m = $((DELAY / F)) s), horizon $(hm $((MINUTES * 60))), $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -n)"
-echo "# accepted: yes/no, at which attempt (try 1 is the first), after how long (unscaled minutes after the first try)"
+echo "# accepted: yes/no, at which attempt (try 1 is the first), after how long (unscaled, after the first try)"
 print_table "$W"
 if [ -z "${LATENCY_DIR:-}" ] && [ -z "${KEEP:-}" ]; then rm -rf "$W"; fi
 exit 0
