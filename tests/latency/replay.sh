@@ -32,6 +32,7 @@
 # Exit: 0 when the replay ran (whatever it found), 1 when it could not,
 # 3 when this machine cannot make the namespaces (not root, no unshare).
 set -u
+set -f                         # no globbing: schedule times carry '*'
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=${GL_TOP:-$(cd "$HERE/../.." && pwd)}
 EXIM=${EXIM:-/usr/sbin/exim4}
@@ -73,7 +74,8 @@ inner() {
 	mount --bind "$W/resolv.conf" /etc/resolv.conf ||
 		die "cannot bind-mount a private /etc/resolv.conf"
 	# dnsmasq: only what dns.conf holds; everything else under .example
-	# and 127.in-addr.arpa is NXDOMAIN, nothing is forwarded.
+	# and the reverse zones of 198.18.0.0/15 is NXDOMAIN, nothing is
+	# forwarded.
 	{
 		echo "no-hosts"
 		echo "no-resolv"
