@@ -1,16 +1,17 @@
 #!/bin/sh
 # latency.sh - "make latency" works and what it reports is what happened:
 # a short replay (Yahoo from one address, Gmail from addresses in
-# different /24s with SPF pass, a one-shot spammer; 15 minutes of their
-# schedules, time scaled 1/60) through real Exim daemons with a real DNS
+# different /24s with SPF pass, Exchange Online's pool for a domain
+# without SPF, a one-shot spammer; 15 minutes of their schedules, time
+# scaled 1/60) through real Exim daemons with a real DNS
 # server in private namespaces. Every expectation is read from the
 # profiles and the run (which attempt is the first at or after the
 # delay, which keys and yields the module logged), none is a constant.
 . "$(dirname "$0")/../lib.sh"
-N=15
+N=16
 plan $N
 L=$T/lat
-names="yahoo gmail spammer"
+names="yahoo gmail exo-nospf spammer"
 LATENCY_DIR=$L LATENCY_PROFILES=$names LATENCY_MINUTES=15 LATENCY_SCALE=60 \
 	GL_SO="$GL_SO" SNIPPETS="$SNIPPETS" GL_PRELOAD="$GL_PRELOAD" \
 	TMPDIR="$T" timeout 150 sh "$TOP/tests/latency/replay.sh" >"$T/out" 2>"$T/err"
@@ -61,6 +62,13 @@ check "gmail, macros off: the retry from a new /24 is deferred again as new ($(f
 l=$(res gmail nopools)
 check "gmail, match_pools = no: deferred again from the new /24 ($(f "$l" 10) $(f "$l" 11))" \
 	sh -c "test '$(f "$l" 4)' = deferred && test '$(f "$l" 11)' = new,new"
+# host_pool NAME CONFIG: accepted at the first retry after the delay, the
+# module having used one key, a pool of verified host names.
+host_pool() {
+	accepted_first "$1" "$2" && echo "$(f "$(res "$1" "$2")" 10)" | grep -q '^host:[^,]*$'
+}
+check "exo-nospf, macros on: no SPF, keyed on its host names' pool ($(f "$(res exo-nospf macros)" 10)), accepted at the first retry after the delay" \
+	host_pool exo-nospf macros
 check "the table and the target line are printed (target met for these profiles)" \
 	sh -c "grep -q '^profile  *| default ' '$T/out' && grep -q '^target macros on: .*: met\$' '$T/out'"
 check "no sanitizer report from the daemons" \
