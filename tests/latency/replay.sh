@@ -105,13 +105,17 @@ inner() {
 	done
 
 	# Every profile under every configuration at once: they share no
-	# address, sender or key, so they cannot meet in a database.
+	# address, sender or key, so they cannot meet in a database. Their
+	# first attempts are started 0.1 s apart: all at once they are a
+	# burst no MX sees from eight senders, and GDBM's writers, one at a
+	# time, then wait past lock_timeout (answered per on_error).
 	: >"$W/attempts"
 	jobs=""
 	for name in $PROFILES; do
 		for c in $CONFIGS; do
 			(trap - INT TERM; run_one "$W" "$name" "$c") &
 			jobs="$jobs $!"
+			sleep 0.1
 		done
 	done
 	for j in $jobs; do wait "$j"; done
@@ -269,7 +273,7 @@ run_one() {
 
 # ---------------------------------------------------------------- report
 # results W: one line per profile and configuration, in W/results:
-#   NAME CONFIG KIND OUTCOME ATTEMPTS WAIT_S MEASURED_S EXPECTED ENDED KEYS DECISIONS WITHIN_S
+#   NAME CONFIG KIND OUTCOME ATTEMPTS WAIT_S MEASURED_S EXPECTED ENDED KEYS DECISIONS WITHIN_S ERRORS
 # OUTCOME accepted or deferred; ATTEMPTS made; WAIT_S the scheduled
 # (unscaled) time of the accepted or last attempt, MEASURED_S the same as
 # measured; EXPECTED the attempt that is the first retry at or after the
@@ -278,7 +282,9 @@ run_one() {
 # retried; horizon: the replay ended, the sender would go on; incomplete:
 # fewer attempts than scheduled were made); KEYS the client keys the
 # module logged for the profile's sender; DECISIONS its yields in order
-# (new, early, pass, ...); WITHIN_S how far (unscaled) the replay went.
+# (new, early, pass, ...); WITHIN_S how far (unscaled) the replay went;
+# ERRORS how many of those yields were "error" (the module could not
+# decide and answered per on_error).
 results() {
 	W=$1
 	: >"$W/results"
@@ -321,7 +327,8 @@ results() {
 				sed -n 's/.* client=\([^ ]*\) .*/\1/p' | awk '!seen[$0]++' | paste -sd, -)
 			dec=$(grep -h "greylist: .* sender=<$sender>" "$W/$c/log/mainlog" 2>/dev/null |
 				sed -n 's/.*greylist: \(accept\|defer [0-9]*\) \([a-z]*\) .*/\2/p' | paste -sd, -)
-			echo "$name $c $kind $out $na $wait_s $meas $expected $ended ${keys:--} ${dec:--} $within" >>"$W/results"
+			errs=$(echo "$dec" | tr , '\n' | grep -cx error)
+			echo "$name $c $kind $out $na $wait_s $meas $expected $ended ${keys:--} ${dec:--} $within $errs" >>"$W/results"
 		done
 	done
 	rm -f "$W/a.tmp"
@@ -336,6 +343,9 @@ print_table() {
 		return sprintf("%dm%02ds", int(s / 60), s % 60)
 	}
 	function cell(i) {
+		return cell1(i) (errs[i] ? sprintf(" (%d error%s)", errs[i], errs[i] > 1 ? "s" : "") : "")
+	}
+	function cell1(i) {
 		if (out[i] == "accepted")
 			return sprintf("yes, try %d, %s", na[i], dur(wait[i]))
 		if (ended[i] == "never") return "no (never retried)"
@@ -347,7 +357,7 @@ print_table() {
 		i = $1 SUBSEP $2
 		if (!($1 in seen)) { seen[$1] = 1; order[++np] = $1 }
 		kind[$1] = $3; out[i] = $4; na[i] = $5; wait[i] = $6; meas[i] = $7
-		exp_[$1] = $8; ended[i] = $9; keys[i] = $10; dec[i] = $11; within[i] = $12
+		exp_[$1] = $8; ended[i] = $9; keys[i] = $10; dec[i] = $11; within[i] = $12; errs[i] = $13
 	}
 	END {
 		nc = split(configs, C, " ")
@@ -443,5 +453,16 @@ results "$W"
 echo "# replay of tests/latency/profiles: time scaled 1/$F (delay 5m = $((DELAY / F)) s), horizon $(hm $((MINUTES * 60))), $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -n)"
 echo "# accepted: yes/no, at which attempt (try 1 is the first), after how long (unscaled, after the first try)"
 print_table "$W"
+# What the module logged besides its decisions (errors, answered per
+# on_error), so that an "accept error" is never read as a pass.
+for c in $CONFIGS; do
+	grep -h 'greylist: ' "$W/$c/log/mainlog" 2>/dev/null |
+		grep -v 'greylist: \(accept\|defer [0-9]*\) [a-z]* client='
+done >"$W/problems"
+if [ -s "$W/problems" ]; then
+	echo
+	echo "the module logged problems ($(wc -l <"$W/problems") lines; the first 5):"
+	head -5 "$W/problems" | sed 's/^/  /'
+fi
 if [ -z "${LATENCY_DIR:-}" ] && [ -z "${KEEP:-}" ]; then rm -rf "$W"; fi
 exit 0
