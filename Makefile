@@ -27,6 +27,18 @@ CPPFLAGS ?=
 LDFLAGS += $(if $(filter 1,$(SAN)),-fsanitize=address$(comma)undefined)
 comma   := ,
 LIBS    = -lcidr -lgdbm -lhiredis -llmdb
+# The module links only libcidr: it loads the store library the
+# configuration names when it first opens the store (module/core/lazylib.h),
+# by the soname found here.
+MODULE_LIBS = -lcidr
+soname  = $(shell objdump -p "$$($(CC) -print-file-name=lib$(1).so)" 2>/dev/null | \
+            awk '$$1 == "SONAME" { print $$2 }')
+S_GDBM  := $(call soname,gdbm)
+S_LMDB  := $(call soname,lmdb)
+S_REDIS := $(call soname,hiredis)
+SONAME_DEFS = $(if $(S_GDBM),-DGL_SONAME_GDBM='"$(S_GDBM)"') \
+              $(if $(S_LMDB),-DGL_SONAME_LMDB='"$(S_LMDB)"') \
+              $(if $(S_REDIS),-DGL_SONAME_REDIS='"$(S_REDIS)"')
 
 CORE_SRC = $(wildcard module/core/*.c)
 CORE_HDR = $(wildcard module/core/*.h)
@@ -38,42 +50,52 @@ FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 120
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 HELPERS  = $(B)/tests/gl-hammer $(B)/tests/gl-holdlock $(B)/tests/gl-poke \
-           $(B)/tests/gl-load $(B)/tests/gl-storebench $(B)/tests/gl-floor.so
+           $(B)/tests/gl-load $(B)/tests/gl-storebench $(B)/tests/gl-floor.so \
+           $(B)/tests/gl-conncost $(B)/tests/gl-nametime
 
 # Debian packages. DEB_PKGS: what building and running need ("make deps").
 # The others are what a target adds for itself: tests, demo, benchmark,
 # fuzzing, the package build.
 DEB_PKGS   = gcc make libc6-dev exim4-daemon-heavy exim4-dev libcidr-dev \
-             libgdbm-dev libjansson-dev libhiredis-dev liblmdb-dev
+             libgdbm-dev libjansson-dev libhiredis-dev liblmdb-dev \
+             libpsl-dev publicsuffix libpcre2-dev
 CHECK_PKGS = libcmocka-dev swaks iproute2 redis-server redis-sentinel clang \
-             libclang-rt-14-dev valgrind dnsmasq-base
+             libclang-rt-14-dev valgrind postgrey dnsmasq-base
 DEMO_PKGS  = iproute2
 BENCH_PKGS = libcmocka-dev iproute2 greylistd postgrey redis-server
 LATENCY_PKGS = swaks iproute2 dnsmasq-base
 FUZZ_PKGS  = clang libclang-rt-14-dev
 DEB_BUILD_PKGS = debhelper dpkg-dev fakeroot
 
-.PHONY: all deps check check-deps demo bench latency fuzz fuzzers install \
-        uninstall deb clean units FORCE
+.PHONY: print-sonames all deps check check-deps demo bench latency fuzz fuzzers \
+        install uninstall deb clean units FORCE
 
 all: $(SO) $(ADMIN)
+
+# The store libraries' sonames (debian/rules: the package depends on the
+# packages that ship them).
+print-sonames:
+	@echo $(S_GDBM) $(S_LMDB) $(S_REDIS)
 
 $(B)/core/%.o: module/core/%.c $(CORE_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
+$(B)/core/lazylib.o: CPPFLAGS += $(SONAME_DEFS)
+
 $(CORE_LIB): $(CORE_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-# The module exports only greylist(); -z now makes a missing Exim symbol
-# fail at dlopen() rather than at the first RCPT. Exim's own symbols
-# (log_write, string_copy_function) resolve against the exim binary.
+# The module exports only greylist() and greylist_version(); -z now makes
+# a missing Exim symbol fail at dlopen() rather than at the first RCPT.
+# Exim's own symbols (log_write, string_copy_function) resolve against
+# the exim binary. Of the libraries, only libcidr is linked (MODULE_LIBS).
 $(SO): module/greylist.c $(CORE_LIB) $(CORE_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fvisibility=hidden -isystem /usr/include/exim4 -shared \
 	  -Wl,-z,now -Wl,-z,relro -Wl,--exclude-libs,ALL -o $@ module/greylist.c $(CORE_LIB) \
-	  $(LDFLAGS) $(LIBS)
+	  $(LDFLAGS) $(MODULE_LIBS)
 
 ADMIN_SRC = $(wildcard tools/admin/*.c)
 $(ADMIN): $(ADMIN_SRC) tools/admin/admin.h $(CORE_LIB) $(CORE_HDR)
@@ -96,6 +118,11 @@ $(B)/tests/gl-floor.so: tests/bench/gl-floor.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fvisibility=hidden -isystem /usr/include/exim4 -shared \
 	  -Wl,-z,now -o $@ $< $(LDFLAGS)
+
+# Exports log_write and string_copy_function to the module it loads.
+$(B)/tests/gl-conncost: tests/bench/gl-conncost.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -rdynamic -o $@ $< $(LDFLAGS)
 
 $(B)/tests/gl-storebench: tests/bench/gl-storebench.c $(CORE_LIB) $(CORE_HDR)
 	@mkdir -p $(@D)

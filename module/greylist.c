@@ -12,11 +12,13 @@
 #define DLFUNC_IMPL
 #include <local_scan.h>
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/decide.h"
+#include "core/psl.h"
 
 #define LOG_WARNINGS_MAX 5 /* skipped whitelist lines logged one by one */
 
@@ -85,6 +87,18 @@ static const gl_config *config(const char *path)
 	c.loaded = 1;
 	log_warnings(&c.cfg.warnings, path);
 	return &c.cfg;
+}
+
+/* Once per process: why host names key on the subnet for want of the
+ * Public Suffix List (psl.h). */
+static void log_psl_problem(void)
+{
+	const char *p = gl_psl_problem();
+
+	if (p != NULL)
+		log_write(0, LOG_MAIN | LOG_PANIC, "greylist: %s; verified "
+			  "host names key on the subnet until it is mended",
+			  p);
 }
 
 /* Picks host=, spf= and helo= out of the optional arguments. */
@@ -173,11 +187,54 @@ int greylist(uschar **yield, int argc, uschar *argv[])
 			gl_error_result(cfg, &res);
 			log_main(err.msg);
 		}
+		log_psl_problem();
 	}
 	gl_yield(&res, out, sizeof out);
 	if (cfg != &fallback)
 		log_decision(cfg, &req, &res, out);
 	*yield = string_copy((uschar *)out);
+	return OK;
+}
+
+/*
+ * ${dlfunc{GREYLIST_SO}{greylist_preload}{CONF}} yields "" and never fails.
+ * greylist-setup-exim4 puts it into smtp_accept_max_per_host, which the
+ * Exim daemon expands before it forks for a connection: the module is
+ * then loaded once, in the daemon, and every connection process inherits
+ * it loaded instead of loading it (and the store library) again, which is
+ * most of what the module costs a short connection. It reads CONF only to
+ * load the library of the backend it names (and, with match_pools, libpsl
+ * and the Public Suffix List; PCRE2 when a list file holds a pattern),
+ * once per process; it opens no
+ * store and keeps no configuration (the connection processes read their
+ * own), and reports nothing: a problem shows at the first RCPT, in the
+ * connection process, as without it.
+ */
+__attribute__((visibility("default")))
+int greylist_preload(uschar **yield, int argc, uschar *argv[])
+{
+	static int done;
+	gl_config *cfg;
+	gl_err err;
+
+	if (!done && argc >= 1 && argv[0] != NULL &&
+	    (cfg = malloc(sizeof *cfg)) != NULL) {
+		done = 1;
+		if (gl_config_load((const char *)argv[0], cfg, &err) == 0) {
+			const char *reg;
+
+			(void)gl_store_preload(cfg, &err);
+			/* libpsl and the list, which a verified host name
+			 * needs; on failure forget it all, so that each
+			 * connection process tries again and logs why. */
+			if (cfg->match_pools &&
+			    gl_psl_registered("example.org", &reg, &err) < 0)
+				gl_psl_reset(NULL, NULL);
+		}
+		gl_config_free(cfg);
+		free(cfg);
+	}
+	*yield = string_copy((uschar *)"");
 	return OK;
 }
 

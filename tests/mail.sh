@@ -22,6 +22,12 @@ start_receiver() {
 	} >"$R/greylist.conf"
 	chmod 0644 "$R/greylist.conf"
 	RPORT=$(free_port) || return 1
+	# As greylist-setup-exim4 writes it: the daemon loads the module once
+	# (GL_DAEMON_LOAD=no: each connection loads it, as for the benchmark's
+	# other greylisters).
+	daemon_load=""
+	[ "${GL_DAEMON_LOAD:-yes}" = yes ] &&
+		daemon_load='smtp_accept_max_per_host = ${if exists{GREYLIST_SO}{${dlfunc{GREYLIST_SO}{greylist_preload}{GREYLIST_CONF}}}}'
 	cat >"$R/exim.conf" <<EOC
 GREYLIST_SO = $R/greylist.so
 GREYLIST_CONF = $R/greylist.conf
@@ -40,6 +46,7 @@ smtp_accept_max_nonmail_hosts =
 domainlist local_domains = test.example
 hostlist relay_from_hosts = 192.0.2.250
 acl_smtp_rcpt = acl_check_rcpt
+$daemon_load
 
 $(exim_conf_tail "${RCPT_ACL:-$R/rcpt-acl.conf}" "$R/mail/inbox" "$EXIM_USER")
 EOC

@@ -125,6 +125,11 @@ do_install() {
 	put 0644 "$(subst doc/exim-greylist-purge.service)" \
 		"$SYSTEMDUNITDIR/exim-greylist-purge.service"
 	put 0644 doc/exim-greylist-purge.timer "$SYSTEMDUNITDIR/exim-greylist-purge.timer"
+	for u in exim-greylist-snapshot.service exim-greylist-save.service; do
+		put 0644 "$(subst doc/$u)" "$SYSTEMDUNITDIR/$u"
+	done
+	put 0644 doc/exim-greylist-snapshot.timer "$SYSTEMDUNITDIR/exim-greylist-snapshot.timer"
+	put 0644 doc/exim-greylist.tmpfiles "$PREFIX/lib/tmpfiles.d/exim-greylist.conf"
 	conf exim-conf-snippets/greylist.conf /etc/exim4/greylist.conf
 	conf exim-conf-snippets/greylist-whitelist /etc/exim4/greylist-whitelist
 	conf "$(subst doc/greylist.cron)" /etc/cron.d/exim-greylist

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "parse.h"
+#include "pgwl.h"
 #include "whitelist.h"
 
 #define LINE_MAX_LEN 4096
@@ -113,7 +114,8 @@ static int set_name(char *dst, size_t sz, const char *v)
  * Every key: its name, how its value is read, where it goes, its bounds
  * and what a bad value is told. Numbers are whole, from min to max;
  * durations are in seconds (DURATION) or milliseconds (MILLIS); text and
- * paths fit their field.
+ * paths fit their field. WHITELIST keys keep in min how their files are
+ * read (enum gl_wl_file).
  */
 enum kind { PATH, DURATION, MILLIS, INT, LONG, UNSIGNED, BOOL, WORD, TEXT,
 	    NAME, HOSTPORT, HOSTPORTS, WHITELIST };
@@ -144,8 +146,12 @@ static const key keys[] = {
 	  "want a prefix length from 0 to 32" },
 	{ "ipv6_prefix", INT, FIELD(ipv6_prefix), 0, 128, NULL,
 	  "want a prefix length from 0 to 128" },
-	{ "whitelist", WHITELIST, 0, 0, 0, 0, NULL,
+	{ "whitelist", WHITELIST, 0, 0, GL_WLF_OWN, 0, NULL,
 	  "want an absolute file name no longer than PATH_MAX" },
+	{ "whitelist_clients", WHITELIST, 0, 0, GL_WLF_PG_CLIENTS, 0, NULL,
+	  "want an absolute file name no longer than PATH_MAX" },
+	{ "whitelist_recipients", WHITELIST, 0, 0, GL_WLF_PG_RECIPIENTS, 0,
+	  NULL, "want an absolute file name no longer than PATH_MAX" },
 	{ "on_error", WORD, FIELD(on_error), 0, 0, on_error_words,
 	  "want accept or defer" },
 	{ "sender_normalize", BOOL, FIELD(sender_normalize), 0, 0, NULL,
@@ -189,7 +195,8 @@ _Static_assert(sizeof(enum gl_on_error) == sizeof(int) &&
 	       sizeof(enum gl_log) == sizeof(int) &&
 	       sizeof(enum gl_backend) == sizeof(int), "enums are ints");
 
-static int add_whitelist(gl_config *cfg, const char *v, const char **why)
+static int add_whitelist(gl_config *cfg, const char *v, long kind,
+			 const char **why)
 {
 	if (cfg->nwhitelist_files >= GL_MAX_WHITELIST_FILES) {
 		*why = "too many whitelist files (at most "
@@ -199,6 +206,7 @@ static int add_whitelist(gl_config *cfg, const char *v, const char **why)
 	if (v[0] != '/' || strlen(v) >= PATH_MAX ||
 	    (cfg->whitelist_files[cfg->nwhitelist_files] = strdup(v)) == NULL)
 		return -1;
+	cfg->whitelist_kinds[cfg->nwhitelist_files] = (unsigned char)kind;
 	cfg->nwhitelist_files++;
 	return 0;
 }
@@ -267,7 +275,7 @@ static int set(gl_config *cfg, const key *k, const char *v, const char **why)
 			}
 		return -1;
 	case WHITELIST:
-		return add_whitelist(cfg, v, why);
+		return add_whitelist(cfg, v, k->min, why);
 	}
 	return -1;
 }
@@ -391,10 +399,15 @@ int gl_config_load(const char *path, gl_config *cfg, gl_err *err)
 		BAD("%s: key 'redis_user': set redis_password_file too (AUTH "
 		    "sends the user and the password)", path);
 	for (i = 0; i < cfg->nwhitelist_files; i++)
-		if (gl_whitelist_load_file(&cfg->whitelist,
+		if (cfg->whitelist_kinds[i] == GL_WLF_OWN ?
+		    gl_whitelist_load_file(&cfg->whitelist,
 					   cfg->whitelist_files[i],
 					   cfg->sender_normalize,
-					   &cfg->warnings, err) < 0)
+					   &cfg->warnings, err) < 0 :
+		    gl_pgwl_load_file(&cfg->whitelist, cfg->whitelist_files[i],
+				      cfg->whitelist_kinds[i] ==
+				      GL_WLF_PG_CLIENTS ? GL_PG_CLIENTS :
+				      GL_PG_RECIPIENTS, &cfg->warnings, err) < 0)
 			return -1;
 	if (cfg->errors.n > 0 || cfg->errors.dropped > 0)
 		return gl_fail(err, "%s", cfg->errors.n > 0 ? cfg->errors.msg[0]

@@ -28,6 +28,8 @@ enum gl_on_error { GL_ON_ERROR_ACCEPT, GL_ON_ERROR_DEFER };
 enum gl_log { GL_LOG_NONE, GL_LOG_DEFER, GL_LOG_ALL };
 enum gl_backend { GL_BACKEND_GDBM, GL_BACKEND_REDIS, GL_BACKEND_LMDB };
 
+enum gl_wl_file { GL_WLF_OWN, GL_WLF_PG_CLIENTS, GL_WLF_PG_RECIPIENTS };
+
 #define GL_DEFAULT_CONFIG "/etc/exim4/greylist.conf"
 #define GL_MAX_WHITELIST_FILES 32
 #define GL_MAX_SENTINELS 8
@@ -48,6 +50,9 @@ typedef struct gl_config {
 	int ipv6_prefix;
 	int nwhitelist_files;
 	char *whitelist_files[GL_MAX_WHITELIST_FILES]; /* owned */
+	/* how each is read: GL_WLF_OWN (whitelist), GL_WLF_PG_CLIENTS
+	 * (whitelist_clients), GL_WLF_PG_RECIPIENTS (whitelist_recipients) */
+	unsigned char whitelist_kinds[GL_MAX_WHITELIST_FILES];
 	enum gl_on_error on_error;
 	int sender_normalize;           /* 0 or 1 */
 	int match_pools;                /* 0 or 1 */

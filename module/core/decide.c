@@ -78,10 +78,12 @@ int gl_client_of(const gl_config *cfg, const char *text, char *out,
 
 int gl_client_part(const gl_config *cfg, const CIDR *ip, const char *sender,
 		   const char *host, const char *spf, char *out, size_t outsz,
-		   const char **why_r, gl_err *err)
+		   const char **why_r, char *note, size_t notesz, gl_err *err)
 {
-	const char *dom = gl_addr_domain(sender), *dot;
+	const char *dom = gl_addr_domain(sender);
+	char pool[GL_DNS_NAME_MAX + 1];
 
+	*note = '\0';
 	if (cfg->match_pools) {
 		if (spf != NULL && strcasecmp(spf, "pass") == 0 &&
 		    valid_name(dom) &&
@@ -89,10 +91,11 @@ int gl_client_part(const gl_config *cfg, const CIDR *ip, const char *sender,
 			*why_r = "spf";
 			return 0;
 		}
-		if (host != NULL && valid_name(host) &&
-		    (dot = strchr(host, '.')) != NULL &&
-		    strchr(dot + 1, '.') != NULL &&
-		    put_pool("host:", dot + 1, out, outsz) == 0) {
+		/* names.c: never shorter than the registered domain, never
+		 * a generic name (note says why not) */
+		if (host != NULL && *host &&
+		    gl_host_pool(ip, host, pool, sizeof pool, note, notesz) &&
+		    put_pool("host:", pool, out, outsz) == 0) {
 			*why_r = "host";
 			return 0;
 		}
@@ -220,7 +223,8 @@ static int decide(gl_ctx *ctx, const gl_request *req, gl_time now,
 	}
 	if (gl_client_part(cfg, &ip, res->t.sender, req->host, req->spf,
 			   res->t.client, sizeof res->t.client,
-			   &res->client_why, err) < 0)
+			   &res->client_why, res->host_note,
+			   sizeof res->host_note, err) < 0)
 		return -1;
 	if (ctx->st == NULL)
 		return gl_fail(err, "no database open");

@@ -4,7 +4,9 @@
  *
  * gl_decide() checks the arguments, folds the addresses, tries the
  * whitelist files, chooses the client part of the key (the subnet, or a
- * pool: "spf:DOMAIN" or "host:NAME-WITHOUT-FIRST-LABEL" with match_pools),
+ * pool: "spf:DOMAIN" or "host:NAME-WITHOUT-FIRST-LABEL" with match_pools,
+ * never shorter than the registered domain nor for a generic name:
+ * names.h),
  * then reads the triplet, the database whitelist's generation and the
  * client's pass count in one store call; it tries the database whitelist
  * and the auto-whitelist, and runs the policy (writing only when the
@@ -29,6 +31,7 @@
 #include "addr.h"
 #include "dbwl.h"
 #include "keys.h"
+#include "names.h"
 #include "policy.h"
 #include "store.h"
 #include "triplet.h"
@@ -57,6 +60,8 @@ typedef struct gl_result {
 	const char *reason;        /* new, early, restart, pass, known,
 				      whitelist, auto, error */
 	const char *client_why;    /* subnet, spf or host */
+	char host_note[GL_NOTE_MAX]; /* why host= was not used ("" when it
+				      was, or none was given) */
 	const gl_wl_entry *wl;     /* the entry that matched, or NULL */
 	gl_triplet t;              /* the key's parts (client may be "") */
 	int have_old;              /* a record was stored before */
@@ -75,11 +80,13 @@ int gl_decide(gl_ctx *ctx, const gl_request *req, gl_time now, int dry_run,
 
 /*
  * The client part of a key for this request (the pool rules above), and
- * why ("subnet", "spf" or "host").
+ * why ("subnet", "spf" or "host"); note (notesz bytes) gets why a host
+ * name was not used, or "".
  */
 int gl_client_part(const gl_config *cfg, const CIDR *ip, const char *sender,
 		   const char *host, const char *spf, char *out, size_t outsz,
-		   const char **why_r, gl_err *err) GL_WUR;
+		   const char **why_r, char *note, size_t notesz,
+		   gl_err *err) GL_WUR;
 
 /*
  * The client part an administrator means by text: an address stands for

@@ -1,4 +1,4 @@
-/* parse.c - durations, booleans and numbers (see parse.h). */
+/* parse.c - durations, booleans, numbers and whole lines (see parse.h). */
 #include "parse.h"
 
 #include <ctype.h>
@@ -66,4 +66,17 @@ int gl_parse_uint(const char *v, long max, long *out)
 		return -1;
 	*out = n;
 	return 0;
+}
+
+int gl_read_line(FILE *fp, char *line, size_t sz)
+{
+	int c;
+
+	if (fgets(line, (int)sz, fp) == NULL)
+		return 0;
+	if (strchr(line, '\n') != NULL || feof(fp))
+		return 1;
+	while ((c = getc(fp)) != EOF && c != '\n')
+		;
+	return 2;
 }

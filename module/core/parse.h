@@ -6,6 +6,8 @@
 #ifndef GL_PARSE_H
 #define GL_PARSE_H
 
+#include <stdio.h>
+
 #include "gl.h"
 
 /*
@@ -20,5 +22,10 @@ int gl_parse_bool(const char *v, int *out) GL_WUR;
 
 /* A whole number from 0 to max, digits only. */
 int gl_parse_uint(const char *v, long max, long *out) GL_WUR;
+
+/* Reads a whole line of fp into line (sz bytes, NUL-terminated): 0 at
+ * end of file, 1 a line, 2 a line too long for line (its first sz - 1
+ * bytes are in line; the rest is read and dropped). */
+int gl_read_line(FILE *fp, char *line, size_t sz);
 
 #endif

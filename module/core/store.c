@@ -1,5 +1,6 @@
 /* store.c - backend choice and one-key helpers over the store interface. */
 #include "store.h"
+#include "lazylib.h"
 
 
 
@@ -56,4 +57,11 @@ gl_store *gl_store_open(const gl_config *cfg, gl_err *err)
 	if (st != NULL)
 		gl_gdbm_set_snapshot(st, cfg->snapshot);
 	return st;
+}
+
+int gl_store_preload(const gl_config *cfg, gl_err *err)
+{
+	return gl_lazy_load(cfg->backend == GL_BACKEND_REDIS ? GL_LIB_REDIS :
+			    cfg->backend == GL_BACKEND_LMDB ? GL_LIB_LMDB :
+			    GL_LIB_GDBM, err);
 }

@@ -46,6 +46,8 @@
 
 #include "plock.h"
 #include "store.h"
+#define GL_LAZY_LMDB
+#include "lazylib.h"
 
 typedef struct lstore {
 	gl_store base;
@@ -101,10 +103,34 @@ static int wlock(lstore *s, gl_err *err)
 	return gl_fail(err, "%s: cannot lock: %s", s->wlock, strerror(errno));
 }
 
-/* Copies the snapshot into place when the database file is missing. */
+/* Whether LMDB opens the file at path and reads its main database. */
+static int lmdb_readable(const char *path)
+{
+	MDB_env *e;
+	MDB_txn *t;
+	MDB_dbi d;
+	int ok = 0;
+
+	if (mdb_env_create(&e) != 0)
+		return 0;
+	if (mdb_env_open(e, path, MDB_NOSUBDIR | MDB_RDONLY | MDB_NOLOCK,
+			 0600) == 0 &&
+	    mdb_txn_begin(e, NULL, MDB_RDONLY, &t) == 0) {
+		ok = mdb_dbi_open(t, NULL, 0, &d) == 0;
+		mdb_txn_abort(t);
+	}
+	mdb_env_close(e);
+	return ok;
+}
+
+/*
+ * Copies the snapshot into place when the database file is missing. A
+ * snapshot LMDB cannot open is moved aside (SNAPSHOT.broken-TIME) and
+ * the database starts empty, never answering per on_error for good.
+ */
 static int restore(lstore *s, gl_err *err)
 {
-	char tmp[PATH_MAX + 16], buf[65536];
+	char tmp[PATH_MAX + 16], aside[PATH_MAX + 32], buf[65536];
 	struct stat st;
 	int in, out, rc = 0;
 	ssize_t n;
@@ -124,10 +150,18 @@ static int restore(lstore *s, gl_err *err)
 			n = -1;
 			break;
 		}
-	if (in < 0 || out < 0 || n < 0 || close(out) != 0 ||
-	    rename(tmp, s->path) != 0)
+	if (in < 0 || out < 0 || n < 0 || close(out) != 0) {
 		rc = gl_fail(err, "%s: cannot restore from %s: %s", s->path,
 			     s->snapshot, strerror(errno));
+	} else if (!lmdb_readable(tmp)) {
+		snprintf(aside, sizeof aside, "%s.broken-%lld", s->snapshot,
+			 (long long)time(NULL));
+		(void)rename(s->snapshot, aside);
+		unlink(tmp);
+	} else if (rename(tmp, s->path) != 0) {
+		rc = gl_fail(err, "%s: cannot restore from %s: %s", s->path,
+			     s->snapshot, strerror(errno));
+	}
 	if (in >= 0)
 		close(in);
 out:
@@ -410,8 +444,11 @@ static const struct gl_store_ops lmdb_ops = {
 
 gl_store *gl_store_lmdb_open(const gl_config *cfg, gl_err *err)
 {
-	lstore *s = calloc(1, sizeof *s);
+	lstore *s;
 
+	if (gl_lazy_load(GL_LIB_LMDB, err) < 0)
+		return NULL;
+	s = calloc(1, sizeof *s);
 	if (s == NULL) {
 		gl_fail(err, "out of memory");
 		return NULL;
@@ -474,6 +511,8 @@ int gl_lmdb_usage(const gl_config *cfg, uint64_t *used_r, uint64_t *size_r,
 	MDB_stat ms;
 	int rc;
 
+	if (gl_lazy_load(GL_LIB_LMDB, err) < 0)
+		return -1;
 	if ((rc = mdb_env_create(&env)) != 0)
 		return gl_fail(err, "%s: %s", cfg->database, mdb_strerror(rc));
 	mdb_env_set_mapsize(env, (size_t)cfg->lmdb_mapsize_mb << 20);

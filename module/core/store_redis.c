@@ -19,6 +19,8 @@
 #include <string.h>
 
 #include "store.h"
+#define GL_LAZY_REDIS
+#include "lazylib.h"
 
 #define BACKOFF_US 1000000
 #define SCAN_COUNT "1000"
@@ -735,12 +737,15 @@ static int read_secret(const char *file, const char *what, char *buf,
 
 gl_store *gl_store_redis_open(const gl_config *cfg, gl_err *err)
 {
-	rstore *s = calloc(1, sizeof *s);
+	rstore *s;
 	const char *colon;
 	char *end;
 	long port;
 	int i;
 
+	if (gl_lazy_load(GL_LIB_REDIS, err) < 0)
+		return NULL;
+	s = calloc(1, sizeof *s);
 	if (s == NULL) {
 		gl_fail(err, "out of memory");
 		return NULL;
@@ -821,6 +826,8 @@ int gl_redis_sentinel_ask(const gl_config *cfg, int i, char *addr_r,
 
 	if (i < 0 || i >= cfg->nredis_sentinels)
 		return gl_fail(err, "no sentinel %d", i);
+	if (gl_lazy_load(GL_LIB_REDIS, err) < 0)
+		return -1;
 	if (cfg->redis_sentinel_password_file[0] &&
 	    read_secret(cfg->redis_sentinel_password_file,
 			"redis sentinel password", pw, sizeof pw, err) < 0)

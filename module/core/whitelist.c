@@ -12,6 +12,7 @@
 
 #include "addr.h"
 #include "parse.h"
+#include "rx.h"
 #include "triplet.h"
 
 
@@ -24,6 +25,7 @@ void gl_wl_entry_free(gl_wl_entry *e)
 	free(e->owner);
 	free(e->comment);
 	free(e->origin);
+	gl_rx_free(e->rx);
 	free(e);
 }
 
@@ -309,21 +311,6 @@ bad:
 	return NULL;
 }
 
-/* Reads a whole line into line (sz bytes); 0 at end of file, 1 a line,
- * 2 a line too long for line (the rest of it is read and dropped). */
-static int read_line(FILE *fp, char *line, size_t sz)
-{
-	int c;
-
-	if (fgets(line, (int)sz, fp) == NULL)
-		return 0;
-	if (strchr(line, '\n') != NULL || feof(fp))
-		return 1;
-	while ((c = getc(fp)) != EOF && c != '\n')
-		;
-	return 2;
-}
-
 int gl_whitelist_load_file(gl_whitelist **wlp, const char *path,
 			   int sender_normalize, gl_notes *notes, gl_err *err)
 {
@@ -345,7 +332,7 @@ int gl_whitelist_load_file(gl_whitelist **wlp, const char *path,
 	}
 	if (fstat(fileno(fp), &st) < 0)
 		st.st_mtime = 0;
-	while ((got = read_line(fp, line, sizeof line)) != 0) {
+	while ((got = gl_read_line(fp, line, sizeof line)) != 0) {
 		lineno++;
 		if (got == 2) {
 			gl_note(notes, "%s:%u: line longer than %d bytes; "
@@ -383,6 +370,46 @@ static int host_matches(const char *pat, const char *host)
 	return hn > pn && strcasecmp(host + hn - pn, pat) == 0;
 }
 
+/* host is name or one of its subdomains (postgrey: (?:^|\.)NAME$). */
+static int name_or_sub(const char *host, const char *name)
+{
+	size_t hn = strlen(host), nn = strlen(name);
+
+	return hn >= nn && strcasecmp(host + hn - nn, name) == 0 &&
+	       (hn == nn || host[hn - nn - 1] == '.');
+}
+
+/*
+ * postgrey's "user@domain" and "user@" (value "user@..."): the local
+ * part is user, or user+EXTENSION with EXTENSION not empty; with
+ * whole_domain the rest after '@' is the domain.
+ */
+static int pg_rcpt(const char *value, const char *rcpt, int whole_domain)
+{
+	const char *at = strchr(value, '@');
+	size_t un = (size_t)(at - value), n;
+	const char *p = rcpt + un;
+
+	if (strncmp(rcpt, value, un) != 0)
+		return 0;
+	if (*p == '+') {
+		n = strcspn(p + 1, "@");
+		if (n == 0)
+			return 0;
+		p += 1 + n;
+	}
+	return *p == '@' && (!whole_domain || strcmp(p + 1, at + 1) == 0);
+}
+
+/* postgrey's bare domain: (?:@|\.)DOMAIN$ on the recipient. */
+static int pg_rcpt_domain(const char *value, const char *rcpt)
+{
+	size_t rn = strlen(rcpt), vn = strlen(value);
+
+	return rn > vn && strcmp(rcpt + rn - vn, value) == 0 &&
+	       (rcpt[rn - vn - 1] == '@' || rcpt[rn - vn - 1] == '.');
+}
+
 int gl_wl_entry_matches(const gl_wl_entry *e, const gl_wl_query *q,
 			gl_time now)
 {
@@ -416,6 +443,19 @@ int gl_wl_entry_matches(const gl_wl_entry *e, const gl_wl_query *q,
 	case GL_WL_HOST:
 		return q->host != NULL && *q->host &&
 		       host_matches(e->value, q->host);
+	case GL_WL_PG_NAME:
+		return q->host != NULL && *q->host &&
+		       name_or_sub(q->host, e->value);
+	case GL_WL_PG_NAME_RX:
+		return q->host != NULL && *q->host && gl_rx_match(e->rx, q->host);
+	case GL_WL_PG_RCPT:
+	case GL_WL_PG_RCPT_USER:
+		return q->rcpt != NULL &&
+		       pg_rcpt(e->value, q->rcpt, e->type == GL_WL_PG_RCPT);
+	case GL_WL_PG_RCPT_DOMAIN:
+		return q->rcpt != NULL && pg_rcpt_domain(e->value, q->rcpt);
+	case GL_WL_PG_RCPT_RX:
+		return q->rcpt != NULL && gl_rx_match(e->rx, q->rcpt);
 	}
 	return 0;
 }

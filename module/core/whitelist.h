@@ -23,7 +23,16 @@
 #define GL_WL_LINE_MAX 4096 /* one entry line, bytes, without newline */
 
 enum gl_wl_type { GL_WL_NET, GL_WL_DOMAIN, GL_WL_SUBDOMAIN, GL_WL_SENDER,
-		  GL_WL_RCPT, GL_WL_RCPT_DOMAIN, GL_WL_HOST };
+		  GL_WL_RCPT, GL_WL_RCPT_DOMAIN, GL_WL_HOST,
+		  /* the entries of postgrey's lists (pgwl.h) */
+		  GL_WL_PG_NAME,        /* the verified name or a subdomain */
+		  GL_WL_PG_NAME_RX,     /* /regex/ on the verified name */
+		  GL_WL_PG_RCPT,        /* user[+ext]@domain */
+		  GL_WL_PG_RCPT_USER,   /* user[+ext]@ any domain */
+		  GL_WL_PG_RCPT_DOMAIN, /* ...@domain or ....domain */
+		  GL_WL_PG_RCPT_RX };   /* /regex/ on the recipient */
+
+struct gl_rx;
 
 typedef struct gl_wl_entry {
 	struct gl_wl_entry *next;
@@ -35,6 +44,7 @@ typedef struct gl_wl_entry {
 	char *comment;       /* "" when none */
 	gl_time expires;     /* 0: never */
 	char *origin;        /* "FILE:LINE" or "database" */
+	struct gl_rx *rx;    /* GL_WL_PG_*_RX: the compiled pattern */
 } gl_wl_entry;
 
 typedef struct gl_whitelist {

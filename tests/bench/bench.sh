@@ -8,7 +8,8 @@
 #   floor     tests/bench/gl-floor.c: the module's call and yields, its
 #             table in the Exim process's memory: what any greylister in
 #             Exim can reach
-#   module    this module (GDBM, the default)
+#   module    this module as installed (GDBM on a tmpfs, with a snapshot;
+#             the daemon loads the module once)
 #   lmdb      this module with backend = lmdb, the file on a tmpfs
 #   redis     this module with backend = redis on loopback
 # Every greylisting variant runs the module's snippet (rcpt-acl.conf) as
@@ -144,6 +145,23 @@ start_postgrey() {
 	RCPT_ACL=$T/acl-postgrey
 }
 
+# tmpfs_dir VARIANT: a tmpfs mounted inside $T (so nothing is written
+# outside it), owned by the Exim user, for the database; without one, the
+# receiver's own db/ directory (said in the output). Prints the directory.
+tmpfs_dir() {
+	mkdir -p "$T/$1-tmpfs"
+	if mount -t tmpfs -o size=512m,mode=0755 tmpfs "$T/$1-tmpfs" 2>/dev/null; then
+		echo "$T/$1-tmpfs" >>"$T/mounted"
+		chown "$EXIM_USER" "$T/$1-tmpfs"
+		echo "# $1: database on a tmpfs" | tee -a "$OUT" >&2
+		echo "$T/$1-tmpfs"
+	else
+		echo "# $1: no tmpfs could be mounted; database in $T" | tee -a "$OUT" >&2
+		mkdir -p "$T/mx-$1/db"
+		echo "$T/mx-$1/db"
+	fi
+}
+
 # setup VARIANT: starts what the variant needs and its receiving Exim.
 setup() {
 	AUX_PID=""; RCPT_ACL=$T/acl-snippet; GL_EXTRA="auto_whitelist_clients = 0"
@@ -153,23 +171,19 @@ setup() {
 	greylistd) command -v greylistd >/dev/null || return 2; start_greylistd || return 1 ;;
 	postgrey) command -v postgrey >/dev/null || return 2; start_postgrey || return 1 ;;
 	floor) [ -f "$FLOOR" ] || return 2; GL_SO=$FLOOR ;;
-	module) ;;
+	module)
+		# The installed configuration: the file on a tmpfs (/run),
+		# its snapshot on disk.
+		dir=$(tmpfs_dir module)
+		GL_EXTRA="auto_whitelist_clients = 0
+database = $dir/greylist.gdbm
+snapshot = $T/mx-$1/db/greylist.gdbm" ;;
 	lmdb)
-		# The README's fastest setup: the file on a tmpfs (mounted
-		# inside $T, so nothing is written outside it).
-		db=$T/mx-$1/db/greylist.lmdb # without a tmpfs: the receiver's own db/
-		mkdir -p "$T/lmdb-tmpfs"
-		if mount -t tmpfs -o size=512m,mode=0755 tmpfs "$T/lmdb-tmpfs" 2>/dev/null; then
-			MOUNTED="$T/lmdb-tmpfs"
-			chown "$EXIM_USER" "$T/lmdb-tmpfs"
-			db=$T/lmdb-tmpfs/greylist.lmdb
-			echo "# lmdb: database on a tmpfs" | tee -a "$OUT"
-		else
-			echo "# lmdb: no tmpfs could be mounted; database in $T" | tee -a "$OUT"
-		fi
+		# The README's fastest setup: the file on a tmpfs.
+		dir=$(tmpfs_dir lmdb)
 		GL_EXTRA="auto_whitelist_clients = 0
 backend = lmdb
-database = $db" ;;
+database = $dir/greylist.lmdb" ;;
 	redis)
 		command -v redis-server >/dev/null || return 2
 		start_redis || return 1
@@ -179,22 +193,29 @@ backend = redis
 redis = 127.0.0.1:$REDIS_PORT" ;;
 	*) return 2 ;;
 	esac
-	RNAME=mx-$1 RCPT_ACL=$RCPT_ACL GL_DELAY=1s GL_LOG=none GL_EXTRA=$GL_EXTRA start_receiver
+	# The module's variants as installed: the daemon loads the module once
+	# (greylist-setup-exim4's smtp_accept_max_per_host line); the others
+	# load nothing in the daemon.
+	case $1 in module|lmdb|redis) load=yes ;; *) load=no ;; esac
+	RNAME=mx-$1 RCPT_ACL=$RCPT_ACL GL_DELAY=1s GL_LOG=none GL_EXTRA=$GL_EXTRA \
+		GL_DAEMON_LOAD=$load start_receiver
 	rc=$?
 	GL_SO=$so
 	return $rc
 }
 
-MOUNTED=""; RPID=""; AUX_PID=""
+RPID=""; AUX_PID=""
 # unmount: the tmpfs, once the daemon's last children let go of it.
 unmount() {
-	[ -n "$MOUNTED" ] || return 0
-	i=0
-	while ! umount "$MOUNTED" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1; i=$((i + 1))
-	done
-	[ $i -lt 50 ] || umount -l "$MOUNTED"
-	MOUNTED=""
+	[ -s "$T/mounted" ] || return 0
+	while read -r m; do
+		i=0
+		while ! umount "$m" 2>/dev/null && [ $i -lt 50 ]; do
+			sleep 0.1; i=$((i + 1))
+		done
+		[ $i -lt 50 ] || umount -l "$m"
+	done <"$T/mounted"
+	: >"$T/mounted"
 }
 trap 'teardown; cleanup' EXIT INT TERM
 
@@ -412,6 +433,40 @@ c1=$(echo "$MX1_CONCS" | awk '{print $1}')
 	done
 	[ -n "$c1" ] && target lmdb "one RCPT per connection (clients=$c1)" "$(med lmdb mx1 "$c1" rps)" floor "$(med floor mx1 "$c1" rps)" 0.9
 } | tee -a "$OUT"
+# Part 3: where a connection's share goes (gl-conncost): each of N fresh
+# processes, forked from one that has Exim's libraries loaded (so symbol
+# lookups walk Exim's scope), loads the module, makes a first decision
+# (configuration, store library, store) and a second one; CPU time per
+# step, medians. "daemon" runs are the same with the module (and the
+# store library) loaded in the parent first, as greylist-setup-exim4's
+# smtp_accept_max_per_host line has the Exim daemon do (gl-conncost -d).
+if [ -z "${BENCH_NO_CONNCOST:-}" ]; then
+	CC_BIN=$(dirname "$LOAD")/gl-conncost
+	CC_N=${BENCH_CONNCOST_N:-500}; [ -n "${BENCH_QUICK:-}" ] && CC_N=50
+	exim_libs=$(ldd "$EXIM" 2>/dev/null | awk '$3 ~ /^\// { print "-g " $3 }')
+	echo
+	echo "# connection cost: $CC_N processes each, CPU microseconds (median): load = dlopen of the module, first = first decision (configuration, store library, store open, write), next = a second decision" | tee -a "$OUT"
+	mkdir -p "$T/cc"
+	mount -t tmpfs -o size=256m tmpfs "$T/cc" 2>/dev/null && CC_MOUNTED=yes || CC_MOUNTED=""
+	for b in gdbm lmdb floor; do
+		printf 'database = %s/cc/%s.db\nbackend = %s\nlog = none\nauto_whitelist_clients = 0\n' \
+			"$T" "$b" "$( [ $b = floor ] && echo gdbm || echo $b)" >"$T/cc/$b.conf"
+		so=$GL_SO; [ $b = floor ] && so=$FLOOR
+		for how in connection daemon; do
+			pre=""
+			if [ $how = daemon ]; then
+				[ $b = floor ] && continue
+				pre="-d"
+			fi
+			# shellcheck disable=SC2086 # word lists on purpose
+			line=$("$CC_BIN" -n "$CC_N" $exim_libs $pre "$so" "$T/cc/$b.conf" 2>/dev/null) ||
+				line="failed"
+			echo "conncost variant=$b loaded_by=$how $line" | tee -a "$OUT"
+		done
+	done
+	[ -n "$CC_MOUNTED" ] && { umount "$T/cc" 2>/dev/null || umount -l "$T/cc"; }
+fi
+
 # Part 2: the store alone, by database size, and purge under load.
 if [ -z "${BENCH_NO_STORE:-}" ]; then
 	SIZES=${BENCH_SIZES:-10000 100000 1000000}

@@ -3,7 +3,7 @@
 # Exim: list (text, JSON, filters), explain (changes nothing), purge,
 # delete, and its errors.
 . "$(dirname "$0")/../lib.sh"
-plan 62
+plan 67
 
 write_gl_conf "retry_window = 6s"
 write_exim_conf
@@ -170,3 +170,16 @@ rm -f "$T/db/greylist.gdbm"
 y=$(dl 192.0.2.7 keep@snap.example bob@test.example)
 check "the file lost, the module restores the snapshot: an early retry, not a new triplet ('$y')" \
 	sh -c "echo '$y' | grep -q '^defer [12] early\$'"
+# A whitelist change is on disk at once (a crash right after keeps it).
+rm -f "$T/snap.gdbm"
+A whitelist add 192.0.2.77 --comment "saved at once" >"$T/wlsnap.out" 2>&1
+check "whitelist add with a snapshot configured writes the snapshot at once" test -s "$T/snap.gdbm"
+rm -f "$T/db/greylist.gdbm"
+check "... the entry comes back with the snapshot" sh -c "'$GL_ADMIN' -c '$T/greylist.conf' whitelist list | grep -q 192.0.2.77"
+check "snapshot --if-configured with a snapshot configured writes it" \
+	sh -c "'$GL_ADMIN' -c '$T/greylist.conf' snapshot --if-configured | grep -q '^snapshot of'"
+write_gl_conf
+out=$(A snapshot --if-configured 2>&1); rc=$?
+check "snapshot --if-configured without a snapshot: nothing to do, exit 0 ('$out')" test $rc -eq 0 -a -z "$out"
+A snapshot >/dev/null 2>&1
+check "plain snapshot without a snapshot configured fails (exit 1)" test $? -eq 1

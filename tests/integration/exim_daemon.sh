@@ -5,7 +5,7 @@
 # once; swaks as a one-shot sender that never gets through.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/mail.sh"
-plan 19
+plan 21
 
 start_receiver; rc=$?
 check "receiving Exim daemon started (exit $rc)" test $rc -eq 0
@@ -56,6 +56,13 @@ check "the receiver's log shows the pass" grep -q 'greylist: accept pass client=
 check "each deferral is logged once (no Exim reject line)" \
 	sh -c "! grep -q 'temporarily rejected' '$R/log/mainlog' '$R/log/rejectlog' 2>/dev/null"
 check "the daemon is still running" kill -0 "$RPID"
+# greylist-setup-exim4's smtp_accept_max_per_host line: the daemon has
+# the module loaded (and GDBM's library, the backend configured), so the
+# connection processes inherit it; it sets no limit per host.
+check "the daemon loaded the module once (smtp_accept_max_per_host)" \
+	grep -q "$R/greylist.so" "/proc/$RPID/maps"
+check "... and the configured backend's library only" \
+	sh -c "grep -q 'libgdbm' '/proc/$RPID/maps' && ! grep -q 'liblmdb\|libhiredis' '/proc/$RPID/maps'"
 check "the panic log has nothing from the module" sh -c "! grep -q greylist '$R/log/paniclog' 2>/dev/null"
 check "the database belongs to the Exim user" test "$(stat -c %U "$R/db/greylist.gdbm")" = "$EXIM_USER"
 check "no sanitizer report" sanitizer_clean "$R/daemon.out"

@@ -34,6 +34,7 @@ static int teardown(void **state)
 }
 
 static const char *last_client; /* client part of the last run() */
+static const char *last_note;   /* why its host= was not used, or "" */
 
 static const char *run_req(const gl_request *rq, gl_time now, int dry);
 
@@ -62,6 +63,7 @@ static const char *run_req(const gl_request *rq, gl_time now, int dry)
 	else
 		gl_yield(&res, y, sizeof y);
 	last_client = res.t.client;
+	last_note = res.host_note;
 	return y;
 }
 
@@ -255,6 +257,86 @@ static void test_pools(void **state)
 	b.spf = "pass";
 	run_req(&b, T0, 1);
 	assert_string_equal(last_client, "203.0.113.0/24");
+	(void)state;
+}
+
+/* Names that would merge strangers key on the subnet, and say why;
+ * a pool's hosts in different /24s still share their pool. */
+static void test_pool_names(void **state)
+{
+	static const struct { const char *ip, *host, *client, *note; } c[] = {
+		{ "192.0.2.7", "examplecorp.co.uk", "192.0.2.0/24",
+		  "examplecorp.co.uk is a registered domain itself" },
+		{ "192.0.2.7", "x.github.io", "192.0.2.0/24",
+		  "a registered domain itself" },
+		{ "203.0.113.5", "shop.com.au", "203.0.113.0/24",
+		  "a registered domain itself" },
+		{ "198.51.100.23", "198-51-100-23.dyn.isp.example",
+		  "198.51.100.0/24", "carries the client's address (its octets)" },
+		{ "203.0.113.9", "c-203-0-113-9.hsd1.ca.isp.example",
+		  "203.0.113.0/24", "carries the client's address" },
+		{ "203.0.113.9", "x.pool.isp.example", "203.0.113.0/24",
+		  "has 'pool', which marks a dynamic" },
+		{ "192.0.2.7", "mail-a1.out.bigmail.example",
+		  "host:out.bigmail.example", "" },
+		{ "198.51.100.8", "mail-b7.out.bigmail.example",
+		  "host:out.bigmail.example", "" },
+		{ "192.0.2.7", "mail.examplecorp.co.uk", "host:examplecorp.co.uk",
+		  "" },
+	};
+	gl_request r = { NULL, "a@sender.example", "r@our.example", NULL,
+			 NULL, NULL };
+	size_t i;
+
+	for (i = 0; i < N_ELEMS(c); i++) {
+		r.ip = c[i].ip;
+		r.host = c[i].host;
+		assert_string_equal(run_req(&r, T0, 1), "defer 300 new");
+		assert_string_equal(last_client, c[i].client);
+		if (*c[i].note == '\0')
+			assert_string_equal(last_note, "");
+		else if (strstr(last_note, c[i].note) == NULL)
+			fail_msg("%s: want '%s' in '%s'", c[i].host, c[i].note,
+				 last_note);
+	}
+	/* spf=pass comes first and leaves no note */
+	r.spf = "pass";
+	run_req(&r, T0, 1);
+	assert_string_equal(last_client, "spf:sender.example");
+	assert_string_equal(last_note, "");
+	(void)state;
+}
+
+/* Hosts of a dynamic pool, each in another /24, pass one triplet each:
+ * the pool is never one client, so nothing is auto-whitelisted; the same
+ * passes from one real pool are. */
+static void test_generic_never_auto(void **state)
+{
+	char ip[32], host[128], from[64];
+	gl_request r = { ip, from, "r@our.example", host, NULL, NULL };
+	int i, pass;
+
+	cfg.auto_whitelist_clients = 3;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 1; i <= 3; i++) {
+			snprintf(ip, sizeof ip, "198.51.%d.23", i);
+			snprintf(host, sizeof host, pass == 0 ?
+				 "198-51-%d-23.dyn.isp.example" :
+				 "mail-%d.out.bigmail.example", i);
+			snprintf(from, sizeof from, "%s%c@sender.example",
+				 pass ? "pool" : "dyn", 'a' + i);
+			assert_string_equal(run_req(&r, T0, 0), "defer 300 new");
+			assert_string_equal(run_req(&r, T0 + 300, 0),
+					    "accept pass");
+		}
+		snprintf(ip, sizeof ip, "198.51.99.23");
+		snprintf(host, sizeof host, pass == 0 ?
+			 "198-51-99-23.dyn.isp.example" :
+			 "mail-99.out.bigmail.example");
+		snprintf(from, sizeof from, "new%c@sender.example", 'a' + pass);
+		assert_string_equal(run_req(&r, T0 + 400, 0),
+				    pass == 0 ? "defer 300 new" : "accept auto");
+	}
 	(void)state;
 }
 
@@ -519,6 +601,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_races, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pools, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pool_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_generic_never_auto, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_auto_whitelist, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_database_whitelist, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_database_whitelist_legacy, setup, teardown),

@@ -134,6 +134,18 @@ static void test_lmdb_lock_and_snapshot(void **state)
 	assert_int_equal(gl_store_get(st, "k", 1, v, &vl, &err), 1);
 	assert_memory_equal(v, "v", 1);
 	gl_store_close(st);
+	/* A damaged snapshot: the database starts empty, never an error. */
+	snprintf(cmd, sizeof cmd, "rm -f '%s' '%s-lock' && "
+		 "head -c 20000 /dev/urandom > '%s/snap'", db, db, dir);
+	assert_int_equal(system(cmd), 0);
+	st = gl_store_open(&cfg, &err);
+	assert_non_null(st);
+	vl = sizeof v;
+	assert_int_equal(gl_store_get(st, "k", 1, v, &vl, &err), 0);
+	assert_int_equal(gl_store_cas(st, "k", 1, NULL, 0, "n", 1, 0, &err), 1);
+	gl_store_close(st);
+	snprintf(cmd, sizeof cmd, "ls '%s'/snap.broken-* >/dev/null 2>&1", dir);
+	assert_int_equal(system(cmd), 0);
 	(void)state;
 }
 
@@ -507,6 +519,30 @@ static void test_gdbm_snapshot(void **state)
 	assert_int_equal(found, 4);
 	snprintf(left, sizeof left, "ls %s | grep -q restore", dir);
 	assert_int_not_equal(system(left), 0); /* no copy left behind */
+	/* A damaged snapshot (a crash of the disk, not of the tmpfs): the
+	 * database starts empty and takes writes, never an error; the
+	 * snapshot is kept aside for recover. */
+	{
+		FILE *f;
+		char snap[600];
+
+		snprintf(snap, sizeof snap, "%s/snap", dir);
+		f = fopen(snap, "w");
+		assert_non_null(f);
+		fputs("not a GDBM file at all, only text", f);
+		fclose(f);
+		assert_int_equal(unlink(db), 0);
+		st = gl_store_open(&cfg, &err);
+		assert_non_null(st);
+		vl = sizeof v;
+		assert_int_equal(gl_store_get(st, "k", 1, v, &vl, &err), 0);
+		assert_int_equal(gl_store_cas(st, "k", 1, NULL, 0, "new", 3, 0,
+					      &err), 1);
+		gl_store_close(st);
+		snprintf(left, sizeof left, "ls %s | grep -q '^snap.broken-'", dir);
+		assert_int_equal(system(left), 0);
+		assert_int_not_equal(access(snap, F_OK), 0);
+	}
 	/* Without a snapshot configured, a missing file stays missing. */
 	assert_int_equal(unlink(db), 0);
 	cfg.snapshot[0] = '\0';

@@ -46,6 +46,14 @@ admin_cmd cmd_check, cmd_list, cmd_explain, cmd_delete, cmd_stats,
 /* ---- output.c ---- */
 void usage(void) __attribute__((noreturn));
 void die(const char *msg) __attribute__((noreturn));
+/*
+ * After a change an operator made to the database (a whitelist entry, an
+ * import, a deletion): with a snapshot configured (the database on a
+ * tmpfs), writes it at once, so the change survives a crash of the
+ * machine. A failure is a warning on stderr: the change stands. Closes
+ * a->st (NULL after): call it last.
+ */
+void admin_save(admin *a);
 void die_err(const gl_err *err) __attribute__((noreturn));
 gl_time now_s(void);
 /* "YYYY-MM-DD HH:MM:SS" (UTC) into buf, or "-" for 0. */

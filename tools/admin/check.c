@@ -12,6 +12,7 @@
  * otherwise, 2 for a usage error.
  */
 #include "admin.h"
+#include "../../module/core/psl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -146,6 +147,52 @@ static int exim_user(const char *bin, const char *econf, admin_user *u)
  * Exim loads, and GREYLIST_CONF is the file being checked. The module
  * file itself is checked as the Exim user by the child (so_r).
  */
+/*
+ * The running Exim daemon (its pid file), when greylist-setup-exim4's line
+ * has it load the module once: a module file replaced since (an upgrade
+ * without a reload) leaves the daemon, and every connection it forks,
+ * on the old copy.
+ */
+#define EXIM_PIDFILE "/run/exim4/exim.pid"
+static void check_daemon(report *r, const char *so)
+{
+	char line[PATH_MAX + 256], path[64];
+	size_t n = strlen(so);
+	FILE *f;
+	long pid = 0;
+	int loaded = 0, replaced = 0;
+
+	f = fopen(EXIM_PIDFILE, "r");
+	if (f == NULL)
+		return;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	if (pid <= 0)
+		return;
+	snprintf(path, sizeof path, "/proc/%ld/maps", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof line, f) != NULL) {
+		const char *p = strchr(line, '/');
+
+		if (p == NULL || strncmp(p, so, n) != 0)
+			continue;
+		if (p[n] == '\n')
+			loaded = 1;
+		else if (!strncmp(p + n, " (deleted)", 10))
+			replaced = 1;
+	}
+	fclose(f);
+	if (replaced)
+		add(r->problems, "the Exim daemon (pid %ld) runs a copy of %s "
+		    "that has been replaced since it loaded it: reload Exim "
+		    "(service exim4 reload)", pid, so);
+	else if (loaded)
+		add(r->info, "the Exim daemon (pid %ld) has %s loaded", pid, so);
+}
+
 static void check_exim(report *r, const char *bin, const char *econf,
 		       const char *conf, char *so_r, size_t sosz)
 {
@@ -203,6 +250,8 @@ static void check_exim(report *r, const char *bin, const char *econf,
 		    GL_VERSION);
 	else
 		add(r->info, "Exim loads %s (%s)", so_r, out);
+	if (econf == NULL)
+		check_daemon(r, so_r);
 }
 
 /* The database's directory and files, as u. */
@@ -360,6 +409,25 @@ static void check_store(report *r, const gl_config *cfg)
 	}
 }
 
+/* With match_pools, whether host names can key on their pools: libpsl
+ * and Debian's list load, as the Exim user, and know a public suffix
+ * of two labels. */
+static void check_psl(report *r)
+{
+	const char *reg = NULL;
+	gl_err err;
+
+	if (gl_psl_registered("mail.example.co.uk", &reg, &err) < 0)
+		add(r->problems, "%s: verified host names key on the subnet "
+		    "(match_pools)", err.msg);
+	else if (reg == NULL || strcmp(reg, "example.co.uk") != 0)
+		add(r->problems, "the public suffix list does not know co.uk: "
+		    "host names may key on too short a pool");
+	else
+		add(r->info, "public suffix list: loaded (host names key no "
+		    "shorter than their registered domain)");
+}
+
 /* Everything that depends on who reads it; runs as the Exim user. */
 static void check_as_user(report *r, const char *conf, const char *so,
 			  const admin_user *u)
@@ -391,6 +459,8 @@ static void check_as_user(report *r, const char *conf, const char *so,
 		entries++;
 	add(r->info, "%d whitelist files, %u entries in force",
 	    cfg.nwhitelist_files, entries);
+	if (cfg.match_pools)
+		check_psl(r);
 	check_files(r, &cfg, u);
 	check_store(r, &cfg);
 	gl_config_free(&cfg);

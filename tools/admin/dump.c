@@ -228,6 +228,7 @@ int cmd_import(admin *a, int argc, char **argv)
 		die_err(&err);
 	printf("imported %zu records and %zu whitelist entries\n", done,
 	       ic.nwl);
+	admin_save(a);
 	if (done < ic.ps.n)
 		die("some records changed while importing and were not written");
 	gl_pairs_free(&ic.ps);

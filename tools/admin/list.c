@@ -235,6 +235,8 @@ static int explain_print(const gl_config *cfg, const gl_result *r,
 		       !strcmp(res.client_why, "host") ?
 		       "pool: the verified host name less its first label" :
 		       "the client's subnet");
+	if (!res.wl && res.host_note[0])
+		printf("host:      not used as a pool: %s\n", res.host_note);
 	printf("sender:    %s\n", res.t.sender);
 	printf("recipient: %s\n", res.t.rcpt);
 	if (res.wl) {
@@ -326,6 +328,7 @@ int cmd_delete(admin *a, int argc, char **argv)
 		die("the triplet changed at every try: the module is deciding "
 		    "on it; try again");
 	printf("deleted %s %s %s\n", t.client, t.sender, t.rcpt);
+	admin_save(a);
 	return 0;
 }
 

@@ -39,7 +39,7 @@ static const struct command {
 	{ "export", "> FILE", cmd_export, 1 },
 	{ "import", "< FILE", cmd_import, 1 },
 	{ "recover", "", cmd_recover, 0 },
-	{ "snapshot", "", cmd_snapshot, 0 },
+	{ "snapshot", "[--if-configured]", cmd_snapshot, 0 },
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

@@ -77,21 +77,35 @@ int cmd_recover(admin *a, int argc, char **argv)
 	return 0;
 }
 
+/* Writes the snapshot; rc as gl_gdbm_snapshot() (0, 1 no database, -1). */
+static int snapshot(const gl_config *cfg, gl_err *err)
+{
+	return cfg->backend == GL_BACKEND_LMDB ? gl_lmdb_snapshot(cfg, err) :
+	       gl_gdbm_snapshot(cfg, err);
+}
+
+/*
+ * snapshot [--if-configured]: with --if-configured (the cron job and the
+ * timer) a configuration without a snapshot, or with Redis, is nothing
+ * to do rather than an error.
+ */
 int cmd_snapshot(admin *a, int argc, char **argv)
 {
 	const gl_config *cfg = a->cfg;
+	int rc, optional = 0;
 	gl_err err;
 
-	int rc;
-
-	(void)argv;
-	if (argc != 1)
+	if (argc == 2 && !strcmp(argv[1], "--if-configured"))
+		optional = 1;
+	else if (argc != 1)
 		usage();
+	if (optional && (cfg->backend == GL_BACKEND_REDIS ||
+			 cfg->snapshot[0] == '\0'))
+		return 0;
 	if (cfg->backend == GL_BACKEND_REDIS)
 		die("snapshot is for backend = gdbm or lmdb (Redis keeps its "
 		    "own)");
-	rc = cfg->backend == GL_BACKEND_LMDB ? gl_lmdb_snapshot(cfg, &err) :
-	     gl_gdbm_snapshot(cfg, &err);
+	rc = snapshot(cfg, &err);
 	if (rc < 0)
 		die_err(&err);
 	if (rc == 1)
@@ -101,4 +115,21 @@ int cmd_snapshot(admin *a, int argc, char **argv)
 		printf("snapshot of %s written to %s\n", cfg->database,
 		       cfg->snapshot);
 	return 0;
+}
+
+void admin_save(admin *a)
+{
+	const gl_config *cfg = a->cfg;
+	gl_err err;
+
+	if (cfg->backend == GL_BACKEND_REDIS || cfg->snapshot[0] == '\0')
+		return;
+	/* The snapshot opens the database itself (LMDB: one environment
+	 * per process): the command's handle is done with. */
+	gl_store_close(a->st);
+	a->st = NULL;
+	if (snapshot(cfg, &err) < 0)
+		fprintf(stderr, "%s: warning: the change is made, but it is not "
+			"on disk yet: %s (the next snapshot job saves it; or run "
+			"'%s snapshot')\n", progname, err.msg, progname);
 }

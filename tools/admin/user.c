@@ -56,6 +56,9 @@ int admin_db_files(const gl_config *cfg, char files[][PATH_MAX], int max)
 		return 0;
 	if (cfg->backend == GL_BACKEND_GDBM) {
 		snprintf(files[n++], PATH_MAX, "%s", cfg->database);
+		if (n < max && snprintf(files[n], PATH_MAX, "%s.wlock",
+					cfg->database) < PATH_MAX)
+			n++;
 		if (cfg->snapshot[0] && n < max)
 			snprintf(files[n++], PATH_MAX, "%s", cfg->snapshot);
 		return n;

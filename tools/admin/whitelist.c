@@ -149,6 +149,7 @@ int cmd_whitelist(admin *a, int argc, char **argv)
 			return 1;
 		}
 		printf("removed %s\n", argv[optind]);
+		admin_save(a);
 		return 0;
 	}
 	e = gl_wl_make(argv[optind], owner, expires, comment,
@@ -166,5 +167,6 @@ int cmd_whitelist(admin *a, int argc, char **argv)
 	       e->expires ? fmt_time(e->expires, exp, sizeof exp) : "never",
 	       e->expires ? " UTC" : "", *e->comment ? " # " : "", e->comment);
 	gl_wl_entry_free(e);
+	admin_save(a);
 	return 0;
 }
