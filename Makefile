@@ -50,6 +50,7 @@ FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 120
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 HELPERS  = $(B)/tests/gl-hammer $(B)/tests/gl-holdlock $(B)/tests/gl-poke \
+           $(B)/tests/gl-smtp \
            $(B)/tests/gl-load $(B)/tests/gl-storebench $(B)/tests/gl-floor.so \
            $(B)/tests/gl-conncost $(B)/tests/gl-nametime
 
@@ -63,7 +64,7 @@ CHECK_PKGS = libcmocka-dev swaks iproute2 redis-server redis-sentinel clang \
              libclang-rt-14-dev valgrind postgrey dnsmasq-base
 DEMO_PKGS  = iproute2
 BENCH_PKGS = libcmocka-dev iproute2 greylistd postgrey redis-server
-LATENCY_PKGS = swaks iproute2 dnsmasq-base
+LATENCY_PKGS = iproute2 dnsmasq-base
 FUZZ_PKGS  = clang libclang-rt-14-dev
 DEB_BUILD_PKGS = debhelper dpkg-dev fakeroot
 
@@ -177,8 +178,8 @@ bench:
 # time scaled by LATENCY_SCALE (default 60); see README.
 latency:
 	@sh tests/deps.sh install $(DEB_PKGS) $(LATENCY_PKGS)
-	$(MAKE) all
-	@sh tests/latency/replay.sh
+	$(MAKE) all $(B)/tests/gl-smtp
+	@GL_SMTP=$(B)/tests/gl-smtp sh tests/latency/replay.sh
 
 # Each target for FUZZ_SECONDS (default 120) from its seed corpus; new
 # inputs go to build/fuzz/corpus-NAME. A crash leaves its input there too.

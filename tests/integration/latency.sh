@@ -13,7 +13,7 @@ plan $N
 L=$T/lat
 names="yahoo gmail exo-nospf spammer"
 LATENCY_DIR=$L LATENCY_PROFILES=$names LATENCY_MINUTES=15 LATENCY_SCALE=60 \
-	GL_SO="$GL_SO" SNIPPETS="$SNIPPETS" GL_PRELOAD="$GL_PRELOAD" \
+	GL_SO="$GL_SO" SNIPPETS="$SNIPPETS" GL_PRELOAD="$GL_PRELOAD" GL_SMTP="$H/gl-smtp" \
 	TMPDIR="$T" timeout 150 sh "$TOP/tests/latency/replay.sh" >"$T/out" 2>"$T/err"
 rc=$?
 if [ $rc -eq 3 ]; then

@@ -26,7 +26,8 @@
 # default all), LATENCY_CONFIGS (default "default macros nopools"),
 # LATENCY_DIR (work directory; default a new one under $TMPDIR, removed
 # at the end unless KEEP=1), GL_SO, SNIPPETS (the snippet directory),
-# EXIM, GL_PRELOAD (a sanitizer runtime to preload into Exim).
+# EXIM, GL_PRELOAD (a sanitizer runtime to preload into Exim), GL_SMTP
+# (the client, tests/tools/gl-smtp.c; default build/tests/gl-smtp).
 # Output: the table on stdout; in the work directory "results" (one line
 # per profile and configuration, see print_table) and "attempts".
 # Exit: 0 when the replay ran (whatever it found), 1 when it could not,
@@ -39,6 +40,7 @@ EXIM=${EXIM:-/usr/sbin/exim4}
 GL_SO=${GL_SO:-$TOP/module/greylist.so}
 SNIPPETS=${SNIPPETS:-$TOP/exim-conf-snippets}
 GL_PRELOAD=${GL_PRELOAD:-}
+GL_SMTP=${GL_SMTP:-$TOP/build/tests/gl-smtp}
 F=${LATENCY_SCALE:-60}
 MINUTES=${LATENCY_MINUTES:-240}
 CONFIGS=${LATENCY_CONFIGS:-default macros nopools}
@@ -140,7 +142,9 @@ listening() {
 }
 
 # start_daemon W CONFIG PORT: a receiving Exim daemon as Debian's (host
-# lookups for every client, the snippet in the RCPT ACL) in W/CONFIG.
+# lookups for every client) with greylisting as greylist-setup-exim4 sets
+# it up (the snippet in the RCPT ACL, the module preloaded by the daemon),
+# in W/CONFIG.
 DAEMONS=""
 start_daemon() {
 	R=$1/$2
@@ -173,6 +177,7 @@ rfc1413_hosts =
 tls_advertise_hosts =
 smtp_accept_max = 100
 smtp_connect_backlog = 128
+smtp_accept_max_per_host = \${if exists{GREYLIST_SO}{\${dlfunc{GREYLIST_SO}{greylist_preload}{GREYLIST_CONF}}}}
 domainlist local_domains = test.example
 hostlist relay_from_hosts = 192.0.2.250
 acl_smtp_rcpt = acl_check_rcpt
@@ -220,25 +225,19 @@ helo_of() {
 	echo "${n:-[$1]}"
 }
 
-# attempt PORT ADDRESS HELO SENDER: one SMTP session from ADDRESS, up to
-# RCPT; prints the reply to RCPT (or "none").
-attempt() {
-	timeout 60 swaks --server 127.0.0.1 --port "$1" --local-interface "$2" \
-		--ehlo "$3" --from "$4" --to "$RCPT" --quit-after RCPT --timeout 30 \
-		2>&1 | tr -d '\r' | awk '
-			/^ -> RCPT TO:/ { r = 1; next }
-			r && /^<[-*]+ +[0-9][0-9][0-9]/ { sub(/^<[-*]+ +/, ""); print; found = 1; exit }
-			END { if (!found) print "none" }'
-}
-
 # run_one W NAME CONFIG: the profile's attempts against CONFIG's daemon,
-# each at its scheduled time after the end of the first, until one is
-# accepted, the schedule ends or the horizon is passed. Appends one line
-# per attempt to W/attempts:
-#   NAME CONFIG N SCHEDULED_S ADDRESS STARTED_S REPLY...
-# (SCHEDULED_S: unscaled, after the end of the first attempt, as the
-# schedule says; STARTED_S: the same as measured, real seconds times the
-# scale).
+# until one is accepted, the schedule ends or the horizon is passed. Each
+# attempt's RCPT goes out at its scheduled time after the reply to the
+# first one (as a sender schedules its retry after a deferral), by
+# gl-smtp, started LEAD seconds ahead so that its own start, the
+# connection and the SMTP dialogue up to MAIL do not make it late.
+# Appends one line per attempt to W/attempts:
+#   NAME CONFIG N SCHEDULED_S ADDRESS MEASURED_S LATE_MS REPLY...
+# SCHEDULED_S: unscaled, as the schedule says; MEASURED_S: from the reply
+# to the first RCPT to the reply to this one, real seconds times the
+# scale; LATE_MS: how much later than scheduled the RCPT went out (real
+# milliseconds); REPLY: the reply to RCPT, or "none".
+LEAD=2
 run_one() {
 	port=$(awk '{print $3}' "$1/$3/port")
 	sender=$(field "$2" 3)
@@ -248,7 +247,7 @@ run_one() {
 	shift 3
 	naddr=$#
 	n=0
-	s=""
+	r1=""
 	for t in $(field "$name" 5 | tr , ' '); do
 		[ "$t" = end ] && break
 		ts=$(seconds "$t")
@@ -256,24 +255,34 @@ run_one() {
 		# The address of attempt n: the (n mod naddr)-th, counting from 1.
 		i=$((n % naddr + 1))
 		eval "addr=\${$i}"
-		if [ -n "$s" ]; then
-			d=$(awk -v s="$s" -v t="$ts" -v f="$F" -v now="$(now)" \
-				'BEGIN { d = s + t / f - now; printf "%.3f", (d > 0 ? d : 0) }')
+		at=0
+		if [ -n "$r1" ]; then
+			at=$(awk -v r="$r1" -v t="$ts" -v f="$F" 'BEGIN { printf "%.6f", r + t / f }')
+			d=$(awk -v a="$at" -v l="$LEAD" -v now="$(now)" \
+				'BEGIN { d = a - l - now; printf "%.3f", (d > 0 ? d : 0) }')
 			sleep "$d"
 		fi
-		start=$(now)
-		reply=$(attempt "$port" "$addr" "$(helo_of "$addr")" "$sender")
-		[ -n "$s" ] || { s=$(now); start=$s; }
+		out=$(timeout 60 "$GL_SMTP" "$port" "$addr" "$(helo_of "$addr")" "$sender" \
+			"$RCPT" "$at" 2>>"$W/client.err")
 		n=$((n + 1))
-		rel=$(awk -v a="$start" -v b="$s" -v f="$F" 'BEGIN { printf "%.0f", (a - b) * f }')
-		echo "$name $c $n $ts $addr $rel $reply" >>"$W/attempts"
+		if [ -z "$out" ]; then
+			echo "$name $c $n $ts $addr 0 0 none" >>"$W/attempts"
+			continue
+		fi
+		sent=${out%% *}
+		rest=${out#* }
+		replied=${rest%% *}
+		reply=${rest#* }
+		[ -n "$r1" ] || r1=$replied
+		echo "$name $c $n $ts $addr $(awk -v a="$replied" -v b="$r1" -v f="$F" -v s="$sent" -v t="$at" \
+			'BEGIN { printf "%.0f %.0f", (a - b) * f, (t > 0 && s > t ? (s - t) * 1000 : 0) }') $reply" >>"$W/attempts"
 		case $reply in 250*) break ;; esac
 	done
 }
 
 # ---------------------------------------------------------------- report
 # results W: one line per profile and configuration, in W/results:
-#   NAME CONFIG KIND OUTCOME ATTEMPTS WAIT_S MEASURED_S EXPECTED ENDED KEYS DECISIONS WITHIN_S ERRORS
+#   NAME CONFIG KIND OUTCOME ATTEMPTS WAIT_S MEASURED_S EXPECTED ENDED KEYS DECISIONS WITHIN_S ERRORS LATE
 # OUTCOME accepted or deferred; ATTEMPTS made; WAIT_S the scheduled
 # (unscaled) time of the accepted or last attempt, MEASURED_S the same as
 # measured; EXPECTED the attempt that is the first retry at or after the
@@ -284,7 +293,9 @@ run_one() {
 # module logged for the profile's sender; DECISIONS its yields in order
 # (new, early, pass, ...); WITHIN_S how far (unscaled) the replay went;
 # ERRORS how many of those yields were "error" (the module could not
-# decide and answered per on_error).
+# decide and answered per on_error); LATE how many RCPTs went out over
+# half a second (real) after their time: the replay did not keep to the
+# schedule there.
 results() {
 	W=$1
 	: >"$W/results"
@@ -315,7 +326,9 @@ results() {
 			lastl=$(tail -1 "$W/a.tmp")
 			set -- $lastl
 			wait_s=${4:-0} meas=${6:-0}
-			case ${7:-none} in 250) out=accepted ended=accepted ;; *) out=deferred ;; esac
+			case ${8:-none} in 250) out=accepted ended=accepted ;; *) out=deferred ;; esac
+			# Attempts whose RCPT went out over half a second late.
+			late=$(awk '$7 > 500' "$W/a.tmp" | wc -l)
 			if [ "$out" = deferred ]; then
 				if [ "$na" -lt "$nt" ]; then ended=incomplete
 				elif [ $gives_up = yes ] && [ "$nt" -eq "$k" ]; then
@@ -328,7 +341,7 @@ results() {
 			dec=$(grep -h "greylist: .* sender=<$sender>" "$W/$c/log/mainlog" 2>/dev/null |
 				sed -n 's/.*greylist: \(accept\|defer [0-9]*\) \([a-z]*\) .*/\2/p' | paste -sd, -)
 			errs=$(echo "$dec" | tr , '\n' | grep -cx error)
-			echo "$name $c $kind $out $na $wait_s $meas $expected $ended ${keys:--} ${dec:--} $within $errs" >>"$W/results"
+			echo "$name $c $kind $out $na $wait_s $meas $expected $ended ${keys:--} ${dec:--} $within $errs $late" >>"$W/results"
 		done
 	done
 	rm -f "$W/a.tmp"
@@ -343,7 +356,8 @@ print_table() {
 		return sprintf("%dm%02ds", int(s / 60), s % 60)
 	}
 	function cell(i) {
-		return cell1(i) (errs[i] ? sprintf(" (%d error%s)", errs[i], errs[i] > 1 ? "s" : "") : "")
+		return cell1(i) (errs[i] ? sprintf(" (%d error%s)", errs[i], errs[i] > 1 ? "s" : "") : "") \
+			(late[i] ? sprintf(" (%d late)", late[i]) : "")
 	}
 	function cell1(i) {
 		if (out[i] == "accepted")
@@ -357,7 +371,7 @@ print_table() {
 		i = $1 SUBSEP $2
 		if (!($1 in seen)) { seen[$1] = 1; order[++np] = $1 }
 		kind[$1] = $3; out[i] = $4; na[i] = $5; wait[i] = $6; meas[i] = $7
-		exp_[$1] = $8; ended[i] = $9; keys[i] = $10; dec[i] = $11; within[i] = $12; errs[i] = $13
+		exp_[$1] = $8; ended[i] = $9; keys[i] = $10; dec[i] = $11; within[i] = $12; errs[i] = $13; late[i] = $14
 	}
 	END {
 		nc = split(configs, C, " ")
@@ -378,7 +392,7 @@ print_table() {
 				i = order[p] SUBSEP C[j]
 				printf "  %-9s %-8s %s  (%s)\n", order[p], C[j], keys[i], dec[i]
 			}
-		printf "\nmeasured (real seconds x %d) from the end of the first try to the start of the accepted or last one:\n", scale
+		printf "\nmeasured (real seconds x %d) from the reply to the first RCPT to the reply to the accepted or last one:\n", scale
 		for (p = 1; p <= np; p++) {
 			printf "  %-9s", order[p]
 			for (j = 1; j <= nc; j++) {
@@ -422,7 +436,9 @@ done
 unshare -m -n -p --fork --mount-proc true 2>/dev/null ||
 	{ echo "replay: cannot create namespaces here (unshare -m -n -p failed)" >&2; exit 3; }
 command -v dnsmasq >/dev/null || die "dnsmasq is missing (apt-get install dnsmasq-base)"
-command -v swaks >/dev/null || die "swaks is missing"
+[ -x "$GL_SMTP" ] || die "no SMTP client at $GL_SMTP (make build/tests/gl-smtp)"
+GL_SMTP=$(cd "$(dirname "$GL_SMTP")" && pwd)/$(basename "$GL_SMTP")
+export GL_SMTP
 [ -f "$GL_SO" ] || die "no module at $GL_SO (run make)"
 
 if [ -n "${LATENCY_DIR:-}" ]; then
