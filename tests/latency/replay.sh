@@ -17,9 +17,10 @@
 # 127.0.0.1:53 and /etc/resolv.conf is bind-mounted (in that mount
 # namespace only) to name it, so Exim's resolver, its SPF library and its
 # host name verification ask dnsmasq; clients connect from the addresses
-# of each profile (198.18.0.0/15, made local on that loopback). Nothing is written outside the work
-# directory; every process started is stopped by its PID, and the PID
-# namespace ends whatever would outlive its first process.
+# of each profile (198.18.0.0/15, made local on that loopback). Nothing
+# is written outside the work directory; every process started is
+# stopped by its PID, and the PID namespace ends whatever would outlive
+# its first process.
 #
 # Environment: LATENCY_SCALE (60; 300 must be a multiple of it),
 # LATENCY_MINUTES (240: the horizon, unscaled), LATENCY_PROFILES (names,
@@ -29,7 +30,8 @@
 # EXIM, GL_PRELOAD (a sanitizer runtime to preload into Exim), GL_SMTP
 # (the client, tests/tools/gl-smtp.c; default build/tests/gl-smtp).
 # Output: the table on stdout; in the work directory "results" (one line
-# per profile and configuration, see print_table) and "attempts".
+# per profile and configuration, see results) and "attempts" (see
+# run_one).
 # Exit: 0 when the replay ran (whatever it found), 1 when it could not,
 # 3 when this machine cannot make the namespaces (not root, no unshare).
 set -u
