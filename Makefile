@@ -61,7 +61,8 @@ DEB_PKGS   = gcc make libc6-dev exim4-daemon-heavy exim4-dev libcidr-dev \
              libgdbm-dev libjansson-dev libhiredis-dev liblmdb-dev \
              libpsl-dev publicsuffix libpcre2-dev
 CHECK_PKGS = libcmocka-dev swaks iproute2 redis-server redis-sentinel clang \
-             libclang-rt-14-dev valgrind postgrey dnsmasq-base
+             libclang-rt-14-dev valgrind postgrey prometheus \
+             python3-prometheus-client dnsmasq-base
 DEMO_PKGS  = iproute2
 BENCH_PKGS = libcmocka-dev iproute2 greylistd postgrey redis-server
 LATENCY_PKGS = iproute2 dnsmasq-base

@@ -12,11 +12,15 @@
 #define DLFUNC_IMPL
 #include <local_scan.h>
 
+#include <errno.h>
+#include <stdio.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/counters.h"
 #include "core/decide.h"
 #include "core/psl.h"
 
@@ -30,6 +34,8 @@ static struct {
 	gl_ctx ctx;            /* what lives across decisions */
 	char failed[GL_ERR_MAX]; /* last configuration error logged */
 	int warned_args;       /* unknown arguments logged already */
+	gl_counters *cnt;      /* the mapped counters file, or NULL */
+	char cnt_path[PATH_MAX]; /* its name; "" before the first try */
 } c;
 
 static void log_main(const char *msg)
@@ -129,20 +135,63 @@ static void options(int argc, uschar *argv[], gl_request *req)
 	}
 }
 
-static void log_decision(const gl_config *cfg, const gl_request *req,
-			 const gl_result *res, const char *yield)
+/*
+ * Counts the decision in the counters file, mapped at the first decision
+ * of the process (open, fstat, mmap, close) and then with no system call.
+ * A file that cannot be used is logged once per process and costs
+ * nothing but the counting: never the answer.
+ */
+static void count(const gl_config *cfg, const gl_result *res, gl_time now)
 {
-	char ip[64], s[256], r[256];
+	char path[PATH_MAX];
+	gl_err err;
+
+	/* Which file: a few string operations, no system call. */
+	if (gl_counters_path(cfg, path, sizeof path) != 0)
+		return;                 /* counters = none, or too long */
+	if (c.cnt_path[0] == '\0' || strcmp(path, c.cnt_path) != 0) {
+		gl_counters_close(c.cnt);
+		memcpy(c.cnt_path, path, sizeof path);
+		c.cnt = gl_counters_open(path, now, &err);
+		if (c.cnt == NULL)
+			log_write(0, LOG_MAIN, "greylist: counters: %s; "
+				  "decisions are not counted (greylisting goes "
+				  "on)", err.msg);
+	}
+	gl_counters_count(c.cnt, res);
+}
+
+/*
+ * One line per decision (README, "Logs"): "greylist: defer N REASON" or
+ * "greylist: accept REASON", then key=value pairs: client, ip, sender,
+ * rcpt, then whitelist= (the entry's origin) or delay= (a pass: seconds
+ * held) when they apply. Keys are only ever added at the end.
+ */
+static void log_decision(const gl_config *cfg, const gl_request *req,
+			 const gl_result *res)
+{
+	char ip[64], s[256], r[256], head[48], tail[48];
 
 	if (cfg->log == GL_LOG_NONE ||
 	    (cfg->log == GL_LOG_DEFER && res->verdict != GL_DEFER))
 		return;
+	if (res->verdict == GL_DEFER)
+		snprintf(head, sizeof head, "defer %lld %s",
+			 (long long)res->wait, res->reason ? res->reason : "-");
+	else
+		snprintf(head, sizeof head, "accept %s",
+			 res->reason ? res->reason : "-");
+	tail[0] = '\0';
+	if (gl_held(res) >= 0)
+		snprintf(tail, sizeof tail, " delay=%lld",
+			 (long long)gl_held(res));
 	log_write(0, LOG_MAIN, "greylist: %s client=%s ip=%s sender=<%s> "
-		  "rcpt=<%s>%s%s", yield, res->t.client[0] ? res->t.client : "-",
+		  "rcpt=<%s>%s%s%s", head, res->t.client[0] ? res->t.client : "-",
 		  gl_printable(ip, sizeof ip, req->ip),
 		  gl_printable(s, sizeof s, res->t.sender),
 		  gl_printable(r, sizeof r, res->t.rcpt),
-		  res->wl ? " whitelist=" : "", res->wl ? res->wl->origin : "");
+		  res->wl ? " whitelist=" : "", res->wl ? res->wl->origin : "",
+		  tail);
 }
 
 __attribute__((visibility("default")))
@@ -154,6 +203,7 @@ int greylist(uschar **yield, int argc, uschar *argv[])
 	gl_request req;
 	gl_result res;
 	gl_err err;
+	gl_time now = time(NULL);
 
 	/* Every path logs res (log = all): it starts empty, never
 	 * uninitialised, whichever way the decision fails. */
@@ -182,7 +232,7 @@ int greylist(uschar **yield, int argc, uschar *argv[])
 			gl_error_result(cfg, &res);
 			log_write(0, LOG_MAIN, "greylist: %s; run 'greylist-admin "
 				  "-c %s check'", err.msg, cfg->path);
-		} else if (gl_decide(&c.ctx, &req, time(NULL), 0, &res,
+		} else if (gl_decide(&c.ctx, &req, now, 0, &res,
 				     &err) < 0) {
 			gl_error_result(cfg, &res);
 			log_main(err.msg);
@@ -190,10 +240,61 @@ int greylist(uschar **yield, int argc, uschar *argv[])
 		log_psl_problem();
 	}
 	gl_yield(&res, out, sizeof out);
-	if (cfg != &fallback)
-		log_decision(cfg, &req, &res, out);
+	if (cfg != &fallback) {
+		count(cfg, &res, now);
+		log_decision(cfg, &req, &res);
+	}
 	*yield = string_copy((uschar *)out);
 	return OK;
+}
+
+/*
+ * What the daemon should load for configuration file conf: its backend
+ * and whether match_pools is on, worked out in a child process, so that
+ * the daemon itself parses no file (a crash there would stop all mail;
+ * in the child it costs nothing). -1 when the child gave no answer.
+ */
+static int preload_plan(const char *conf, int *backend_r, int *pools_r)
+{
+	unsigned char b[2];
+	int fd[2], st;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(fd) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(fd[0]);
+		close(fd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		gl_config *cfg = malloc(sizeof *cfg);
+		gl_err err;
+
+		close(fd[0]);
+		if (cfg != NULL && gl_config_load(conf, cfg, &err) == 0) {
+			b[0] = (unsigned char)cfg->backend;
+			b[1] = (unsigned char)(cfg->match_pools != 0);
+			if (write(fd[1], b, 2) != 2)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(fd[1]);
+	do
+		n = read(fd[0], b, 2);
+	while (n < 0 && errno == EINTR);
+	close(fd[0]);
+	/* Exim's own SIGCHLD handler may reap it first: ECHILD then. */
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (n != 2)
+		return -1;
+	*backend_r = b[0];
+	*pools_r = b[1];
+	return 0;
 }
 
 /*
@@ -202,37 +303,37 @@ int greylist(uschar **yield, int argc, uschar *argv[])
  * Exim daemon expands before it forks for a connection: the module is
  * then loaded once, in the daemon, and every connection process inherits
  * it loaded instead of loading it (and the store library) again, which is
- * most of what the module costs a short connection. It reads CONF only to
- * load the library of the backend it names (and, with match_pools, libpsl
- * and the Public Suffix List; PCRE2 when a list file holds a pattern),
- * once per process; it opens no
- * store and keeps no configuration (the connection processes read their
- * own), and reports nothing: a problem shows at the first RCPT, in the
- * connection process, as without it.
+ * most of what the module costs a short connection. Once per process it
+ * loads the library of the backend CONF names and, with match_pools,
+ * libpsl and the Public Suffix List (preload_plan() reads CONF in a
+ * child); it opens no store, keeps no configuration (the connection
+ * processes read their own) and reports nothing: a problem shows at the
+ * first RCPT, in the connection process, as without it.
  */
 __attribute__((visibility("default")))
 int greylist_preload(uschar **yield, int argc, uschar *argv[])
 {
 	static int done;
+	int backend, pools;
 	gl_config *cfg;
 	gl_err err;
 
-	if (!done && argc >= 1 && argv[0] != NULL &&
-	    (cfg = malloc(sizeof *cfg)) != NULL) {
+	if (!done && argc >= 1 && argv[0] != NULL) {
 		done = 1;
-		if (gl_config_load((const char *)argv[0], cfg, &err) == 0) {
+		if (preload_plan((const char *)argv[0], &backend, &pools) == 0 &&
+		    (cfg = malloc(sizeof *cfg)) != NULL) {
 			const char *reg;
 
+			gl_config_defaults(cfg);
+			cfg->backend = backend;
 			(void)gl_store_preload(cfg, &err);
-			/* libpsl and the list, which a verified host name
-			 * needs; on failure forget it all, so that each
-			 * connection process tries again and logs why. */
-			if (cfg->match_pools &&
-			    gl_psl_registered("example.org", &reg, &err) < 0)
+			free(cfg);
+			/* On failure forget it all, so that each connection
+			 * process tries again and logs why. */
+			if (pools && gl_psl_registered("example.org", &reg,
+						       &err) < 0)
 				gl_psl_reset(NULL, NULL);
 		}
-		gl_config_free(cfg);
-		free(cfg);
 	}
 	*yield = string_copy((uschar *)"");
 	return OK;

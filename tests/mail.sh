@@ -29,6 +29,7 @@ start_receiver() {
 	[ "${GL_DAEMON_LOAD:-yes}" = yes ] &&
 		daemon_load='smtp_accept_max_per_host = ${if exists{GREYLIST_SO}{${dlfunc{GREYLIST_SO}{greylist_preload}{GREYLIST_CONF}}}}'
 	cat >"$R/exim.conf" <<EOC
+${EXIM_MACROS:-}
 GREYLIST_SO = $R/greylist.so
 GREYLIST_CONF = $R/greylist.conf
 primary_hostname = mx.test.example

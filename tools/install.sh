@@ -119,6 +119,7 @@ do_install() {
 	for f in exim-conf-snippets/*; do
 		put 0644 "$f" "$share/$(basename "$f")"
 	done
+	put 0644 doc/exim-greylist-grafana.json "$share/grafana-dashboard.json"
 	put 0644 doc/greylist-admin.8 "$PREFIX/share/man/man8/greylist-admin.8"
 	put 0644 doc/greylist-setup-exim4.8 "$PREFIX/share/man/man8/greylist-setup-exim4.8"
 	put 0644 doc/greylist.conf.5 "$PREFIX/share/man/man5/greylist.conf.5"

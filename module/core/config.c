@@ -117,8 +117,8 @@ static int set_name(char *dst, size_t sz, const char *v)
  * paths fit their field. WHITELIST keys keep in min how their files are
  * read (enum gl_wl_file).
  */
-enum kind { PATH, DURATION, MILLIS, INT, LONG, UNSIGNED, BOOL, WORD, TEXT,
-	    NAME, HOSTPORT, HOSTPORTS, WHITELIST };
+enum kind { PATH, OPTPATH, DURATION, MILLIS, INT, LONG, UNSIGNED, BOOL, WORD,
+	    TEXT, NAME, HOSTPORT, HOSTPORTS, WHITELIST };
 
 typedef struct key {
 	const char *name;
@@ -169,6 +169,8 @@ static const key keys[] = {
 	  "want a size in MiB from 16 to 1048576" },
 	{ "snapshot", PATH, FIELD(snapshot), 0, 0, NULL, WANT_PATH },
 	{ "lmdb_snapshot", PATH, FIELD(snapshot), 0, 0, NULL, WANT_PATH },
+	{ "counters", OPTPATH, FIELD(counters), 0, 0, NULL,
+	  "want an absolute file name or none" },
 	{ "redis", HOSTPORT, FIELD(redis), 0, 0, NULL,
 	  "want HOST:PORT or an absolute socket path" },
 	{ "redis_prefix", TEXT, FIELD(redis_prefix), 0, 100, NULL,
@@ -223,6 +225,9 @@ static int set(gl_config *cfg, const key *k, const char *v, const char **why)
 	switch (k->kind) {
 	case PATH:
 		return v[0] == '/' ? gl_copy(f, k->size, v) : -1;
+	case OPTPATH:
+		return v[0] == '/' || !strcmp(v, "none") ?
+		       gl_copy(f, k->size, v) : -1;
 	case TEXT:
 		return strlen(v) > (size_t)k->max ? -1 : gl_copy(f, k->size, v);
 	case HOSTPORT:
@@ -395,6 +400,10 @@ int gl_config_load(const char *path, gl_config *cfg, gl_err *err)
 	if (cfg->nredis_sentinels == 0 && cfg->redis_master_name[0] != '\0')
 		BAD("%s: key 'redis_master_name': set redis_sentinels too (the "
 		    "sentinels that know it)", path);
+	if (cfg->counters[0] && (!strcmp(cfg->counters, cfg->database) ||
+				 !strcmp(cfg->counters, cfg->snapshot)))
+		BAD("%s: key 'counters': names the database or its snapshot; "
+		    "want a file of its own", path);
 	if (cfg->redis_user[0] && cfg->redis_password_file[0] == '\0')
 		BAD("%s: key 'redis_user': set redis_password_file too (AUTH "
 		    "sends the user and the password)", path);

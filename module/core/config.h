@@ -73,6 +73,7 @@ typedef struct gl_config {
 	long lmdb_mapsize_mb;           /* largest size of an LMDB file */
 	int lmdb_sync;                  /* sync every LMDB commit */
 	char snapshot[PATH_MAX];        /* "" when none (snapshot, lmdb_snapshot) */
+	char counters[PATH_MAX];        /* "" default, "none" off (counters.h) */
 	struct gl_whitelist *whitelist; /* entries of the whitelist files */
 	gl_notes errors;                /* what made gl_config_load() fail */
 	gl_notes warnings;              /* whitelist lines and files skipped */

@@ -37,8 +37,20 @@ void gl_yield(const gl_result *res, char *buf, size_t bufsz)
 	if (res->verdict == GL_DEFER)
 		snprintf(buf, bufsz, "defer %lld %s", (long long)res->wait,
 			 res->reason);
+	else if (gl_held(res) >= 0)
+		snprintf(buf, bufsz, "accept pass %lld",
+			 (long long)gl_held(res));
 	else
 		snprintf(buf, bufsz, "accept %s", res->reason);
+}
+
+gl_time gl_held(const gl_result *res)
+{
+	if (res->verdict != GL_ACCEPT || res->reason == NULL ||
+	    strcmp(res->reason, "pass") != 0)
+		return -1;
+	return res->rec.passed_at > res->rec.first_seen ?
+	       res->rec.passed_at - res->rec.first_seen : 0;
 }
 
 /* A host or domain name we are willing to put into a key. */
@@ -181,12 +193,19 @@ int gl_decide(gl_ctx *ctx, const gl_request *req, gl_time now, int dry_run,
 {
 	int rc;
 
-	/* One bound for everything this decision asks of the store. */
-	if (ctx->st != NULL)
+	/* One bound for everything this decision asks of the store, and
+	 * one session (a dry run, explain's, may be read-only: none). */
+	if (ctx->st != NULL) {
 		gl_store_deadline(ctx->st, ctx->st->timeout_ms);
+		if (!dry_run)
+			gl_store_session(ctx->st, 1);
+	}
 	rc = decide(ctx, req, now, dry_run, res, err);
-	if (ctx->st != NULL)
+	if (ctx->st != NULL) {
+		if (!dry_run)
+			gl_store_session(ctx->st, 0);
 		gl_store_deadline(ctx->st, 0);
+	}
 	return rc;
 }
 

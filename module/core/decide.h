@@ -101,9 +101,15 @@ int gl_client_of(const gl_config *cfg, const char *text, char *out,
 void gl_error_result(const gl_config *cfg, gl_result *res);
 
 /*
- * Writes the yield "defer N REASON" or "accept REASON" into buf
- * (never longer than 64 bytes); see the README for the reasons.
+ * Writes the yield "defer N REASON", "accept pass HELD" or "accept
+ * REASON" into buf (never longer than 64 bytes); see the README for the
+ * reasons. HELD is gl_held(): words after the reason are additions a
+ * caller that does not know them ignores.
  */
 void gl_yield(const gl_result *res, char *buf, size_t bufsz);
+
+/* For a pass: the seconds the triplet was held (from its first attempt
+ * to this retry, passed_at - first_seen); -1 for any other answer. */
+gl_time gl_held(const gl_result *res);
 
 #endif

@@ -74,6 +74,8 @@ struct gl_store_ops {
 	int (*casv)(gl_store *st, gl_cas_item *items, size_t n, gl_err *err);
 	int (*scan)(gl_store *st, gl_scan_fn *fn, void *arg, gl_err *err);
 	void (*close)(gl_store *st);
+	/* optional: see gl_store_session() */
+	void (*session)(gl_store *st, int on);
 };
 
 struct gl_store {
@@ -188,6 +190,21 @@ static inline int gl_store_scan(gl_store *st, gl_scan_fn *fn, void *arg,
 				gl_err *err)
 {
 	return st->ops->scan(st, fn, arg, err);
+}
+
+/*
+ * Brackets one decision (on = 1 before its first call, 0 after its
+ * last): a backend may then serve the calls in between from one open
+ * and one lock. GDBM does so when the file is on a tmpfs (one writer
+ * session, the queue and the file lock held from the first call to the
+ * end, instead of a reader's open and a writer's open per call; its
+ * close costs no sync there); elsewhere it is a no-op. Every call inside
+ * still fails as it would alone; 0 ends the session whatever happened.
+ */
+static inline void gl_store_session(gl_store *st, int on)
+{
+	if (st != NULL && st->ops->session != NULL)
+		st->ops->session(st, on);
 }
 
 static inline void gl_store_close(gl_store *st)

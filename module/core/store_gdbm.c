@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +50,9 @@ typedef struct gstore {
 	int queue_tried;          /* queue_open() ran */
 	int queue_ok;             /* ... and the queue is usable */
 	int queued;               /* this process holds the queue */
+	int session;              /* inside gl_store_session(st, 1) */
+	int on_tmpfs;             /* -1 unknown, 0 no, 1 yes */
+	GDBM_FILE held;           /* the session's writer, locked; or NULL */
 } gstore;
 
 /*
@@ -253,6 +257,58 @@ static int fetch(gstore *s, GDBM_FILE db, const void *key, size_t klen,
 	return 1;
 }
 
+/* Whether the database's directory is on a tmpfs (or ramfs), once. */
+static int on_tmpfs(gstore *s)
+{
+	char dir[PATH_MAX];
+	const char *slash;
+	struct statfs fs;
+	size_t n;
+
+	if (s->on_tmpfs >= 0)
+		return s->on_tmpfs;
+	slash = strrchr(s->path, '/');
+	n = slash == NULL ? 1 : slash == s->path ? 1 : (size_t)(slash - s->path);
+	memcpy(dir, slash == NULL ? "." : s->path, n);
+	dir[n] = '\0';
+	s->on_tmpfs = statfs(dir, &fs) == 0 &&
+		      (fs.f_type == 0x01021994 /* TMPFS_MAGIC */ ||
+		       fs.f_type == 0x858458f6 /* RAMFS_MAGIC */);
+	return s->on_tmpfs;
+}
+
+/*
+ * Inside a session on a tmpfs: *db_r is the session's writer, opened
+ * (queue, file lock, GDBM_WRCREAT) at the first call. 0 with *db_r NULL
+ * when there is no session here (the caller opens as usual); -1 with err
+ * when opening failed.
+ */
+static int session_db(gstore *s, GDBM_FILE *db_r, gl_err *err)
+{
+	int absent;
+
+	*db_r = NULL;
+	if (!s->session || !on_tmpfs(s))
+		return 0;
+	if (s->held == NULL)
+		s->held = open_db(s, GDBM_WRCREAT, &absent, err);
+	*db_r = s->held;
+	return s->held == NULL ? -1 : 0;
+}
+
+static void g_session(gl_store *st, int on)
+{
+	gstore *s = (gstore *)st;
+
+	s->session = on;
+	if (!on && s->held != NULL) {
+		unlock_db(s->held);
+		queue_leave(s);
+		gdbm_close(s->held); /* its sync costs nothing on a tmpfs */
+		s->held = NULL;
+	}
+}
+
 static int g_get(gl_store *st, gl_get_item *items, size_t n, gl_err *err)
 {
 	gstore *s = (gstore *)st;
@@ -262,17 +318,23 @@ static int g_get(gl_store *st, gl_get_item *items, size_t n, gl_err *err)
 
 	for (i = 0; i < n; i++)
 		items[i].found = 0;
-	db = open_db(s, GDBM_READER, &absent, err);
-	if (db == NULL)
-		return absent ? 0 : -1;
+	if (session_db(s, &db, err) < 0)
+		return -1;
+	if (db == NULL) {
+		db = open_db(s, GDBM_READER, &absent, err);
+		if (db == NULL)
+			return absent ? 0 : -1;
+	}
 	for (i = 0; i < n && rc == 0; i++) {
 		rc = fetch(s, db, items[i].key, items[i].klen, items[i].val,
 			   &items[i].vlen, err);
 		items[i].found = rc == 1;
 		rc = rc < 0 ? -1 : 0;
 	}
-	gdbm_close(db);
-	queue_leave(s);
+	if (db != s->held) {
+		gdbm_close(db);
+		queue_leave(s);
+	}
 	return rc;
 }
 
@@ -314,6 +376,15 @@ static int g_casv(gl_store *st, gl_cas_item *items, size_t n, gl_err *err)
 
 	for (i = 0; i < n; i++)
 		items[i].done = 0;
+	if (session_db(s, &db, err) < 0)
+		return -1;
+	if (db != NULL) {
+		for (i = 0; i < n && rc >= 0; i++) {
+			rc = cas_one(s, db, &items[i], err);
+			items[i].done = rc == 1;
+		}
+		return rc < 0 ? -1 : 0;
+	}
 	db = open_db(s, GDBM_WRCREAT, &absent, err);
 	if (db == NULL)
 		return -1;
@@ -457,6 +528,7 @@ static void g_close(gl_store *st)
 {
 	gstore *s = (gstore *)st;
 
+	g_session(st, 0);
 	queue_leave(s);
 	if (s->queue_ok)
 		gl_plock_close(&s->queue);
@@ -469,6 +541,7 @@ static const struct gl_store_ops gdbm_ops = {
 	.casv = g_casv,
 	.scan = g_scan,
 	.close = g_close,
+	.session = g_session,
 };
 
 gl_store *gl_store_gdbm_open(const char *path, long lock_timeout_ms,
@@ -493,6 +566,7 @@ gl_store *gl_store_gdbm_open(const char *path, long lock_timeout_ms,
 	s->snapshot[0] = '\0';
 	s->base.timeout_ms = lock_timeout_ms;
 	s->lock_timeout_ms = lock_timeout_ms;
+	s->on_tmpfs = -1;
 	return &s->base;
 }
 

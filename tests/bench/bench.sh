@@ -42,6 +42,9 @@
 #                     messages (1000)
 #   BENCH_VARIANTS, BENCH_MX_VARIANTS, BENCH_NO_STORE=1, BENCH_MODE=connect
 #   BENCH_EXIM_LOG    log_reject_target of every variant (main; empty: none)
+# The variant logall is the module as installed (GDBM on a tmpfs) with
+# its own line for every decision (log = all) on top: beside "module" it says what log = all
+# costs (part 1 only).
 GL_TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$GL_TOP/tests/lib.sh"
 . "$TOP/tests/mail.sh"
@@ -63,10 +66,10 @@ fi
 OUT=${BENCH_OUT:-$TOP/build/bench/results-$(date +%Y%m%d-%H%M%S).txt}
 mkdir -p "$(dirname "$OUT")"
 : >"$OUT"
-VARIANTS=${BENCH_VARIANTS:-exim greylistd postgrey floor module lmdb redis}
+VARIANTS=${BENCH_VARIANTS:-exim greylistd postgrey floor module logall lmdb redis}
 # postgrey answers ~1.5k policy requests/s: in part 1b it would be timed
 # mostly in its warm-up; its part 1 figures show its place.
-MX_VARIANTS=${BENCH_MX_VARIANTS:-$(echo "$VARIANTS" | tr ' ' '\n' | grep -vx postgrey | tr '\n' ' ')}
+MX_VARIANTS=${BENCH_MX_VARIANTS:-$(echo "$VARIANTS" | tr ' ' '\n' | grep -vxE 'postgrey|logall' | tr '\n' ' ')}
 HZ=$(getconf CLK_TCK)
 # The retries each MX run may use (messages numbered g send a retry when
 # g % 10 == 9), and the retries the warm-up prepares for all of them.
@@ -165,16 +168,17 @@ tmpfs_dir() {
 # setup VARIANT: starts what the variant needs and its receiving Exim.
 setup() {
 	AUX_PID=""; RCPT_ACL=$T/acl-snippet; GL_EXTRA="auto_whitelist_clients = 0"
-	so=$GL_SO
+	so=$GL_SO; log=none
 	case $1 in
 	exim) : >"$T/acl-none"; RCPT_ACL=$T/acl-none ;;
 	greylistd) command -v greylistd >/dev/null || return 2; start_greylistd || return 1 ;;
 	postgrey) command -v postgrey >/dev/null || return 2; start_postgrey || return 1 ;;
 	floor) [ -f "$FLOOR" ] || return 2; GL_SO=$FLOOR ;;
-	module)
+	module|logall)
 		# The installed configuration: the file on a tmpfs (/run),
-		# its snapshot on disk.
-		dir=$(tmpfs_dir module)
+		# its snapshot on disk. logall: the same with log = all.
+		dir=$(tmpfs_dir $1)
+		[ $1 = logall ] && log=all
 		GL_EXTRA="auto_whitelist_clients = 0
 database = $dir/greylist.gdbm
 snapshot = $T/mx-$1/db/greylist.gdbm" ;;
@@ -196,8 +200,8 @@ redis = 127.0.0.1:$REDIS_PORT" ;;
 	# The module's variants as installed: the daemon loads the module once
 	# (greylist-setup-exim4's smtp_accept_max_per_host line); the others
 	# load nothing in the daemon.
-	case $1 in module|lmdb|redis) load=yes ;; *) load=no ;; esac
-	RNAME=mx-$1 RCPT_ACL=$RCPT_ACL GL_DELAY=1s GL_LOG=none GL_EXTRA=$GL_EXTRA \
+	case $1 in module|logall|lmdb|redis) load=yes ;; *) load=no ;; esac
+	RNAME=mx-$1 RCPT_ACL=$RCPT_ACL GL_DELAY=1s GL_LOG=$log GL_EXTRA=$GL_EXTRA \
 		GL_DAEMON_LOAD=$load start_receiver
 	rc=$?
 	GL_SO=$so
@@ -255,7 +259,7 @@ measure() {
 [ "$MODE" = connect ] && PMODE=connect || PMODE=persistent
 make_acl "$T/acl-snippet" || exit 1
 echo "# bench: part 1 mode=$MODE repeat=$REPEAT% clients=[$CONCS]; part 1b MX traffic clients=[$MX_CONCS], one RCPT per connection clients=[$MX1_CONCS]; reps=$REPS rcpts<=$N messages<=$MX_N secs<=$SECS $(nproc) cores" | tee -a "$OUT"
-echo "# acl: every greylisting variant runs the module's snippet (rcpt-acl.conf) with only the expansion that asks the greylister changed; Exim alone has no greylisting statement. Logging: each deferral by Exim's reject line, log_reject_target = ${EXIM_LOG:-(none)}; the module's own line off (log = none). Delay 1 s, auto-whitelisting off." | tee -a "$OUT"
+echo "# acl: every greylisting variant runs the module's snippet (rcpt-acl.conf) with only the expansion that asks the greylister changed; Exim alone has no greylisting statement. Logging: each deferral by Exim's reject line, log_reject_target = ${EXIM_LOG:-(none)}; the module's own line off (log = none), except in logall (log = all). Delay 1 s, auto-whitelisting off." | tee -a "$OUT"
 echo "# floor: gl-floor.so through the same snippet; it stores nothing across connections: for the MX traffic it decides from gl-load's sender names (mxk- known, mxr- retry), the decisions a greylister would make for this traffic, without any storage" | tee -a "$OUT"
 for v in $VARIANTS; do
 	setup "$v"; rc=$?
@@ -362,6 +366,13 @@ for c in $CONCS; do
 		done
 		echo "$line"
 	done
+done | tee -a "$OUT"
+# What log = all costs: the module with its line for every decision,
+# against the same module without it.
+for c in $CONCS; do
+	a=$(med logall "$PMODE" "$c" rps); m=$(med module "$PMODE" "$c" rps)
+	[ -n "$a" ] && [ -n "$m" ] || continue
+	echo "log = all: clients=$c $a RCPT/s against $m without it, logall/module=$(ratio "$a" "$m")"
 done | tee -a "$OUT"
 
 # Part 1b's table.

@@ -15,7 +15,7 @@ dl 198.51.100.7 carol@other.example bob@test.example >/dev/null
 dl 2001:db8::7 dave@six.example erin@test.example >/dev/null
 sleep 2
 y=$(dl 192.0.2.7 alice@sender.example bob@test.example)
-check "the first triplet passes (yield '$y')" test "$y" = "accept pass"
+check "the first triplet passes (yield '$y')" test "${y% [0-9]*}" = "accept pass"
 
 A list >"$T/list.txt" 2>"$T/err"
 check "list exits 0 with a header and 3 rows" test "$(wc -l <"$T/list.txt")" -eq 4
@@ -121,7 +121,7 @@ check "a bad entry is refused with a reason" sh -c "'$GL_ADMIN' -c '$T/greylist.
 sleep 2
 y1=$(dl 203.0.113.50 new@vendor.example bob@test.example)
 y2=$(dl 198.51.100.9 z@expired.example bob@test.example)
-check "two deferred triplets pass ('$y1', '$y2')" test "$y1 $y2" = "accept pass accept pass"
+check "two deferred triplets pass ('$y1', '$y2')" test "${y1% [0-9]*} ${y2% [0-9]*}" = "accept pass accept pass"
 A stats >"$T/stats"
 check "stats counts by state" grep -q '^triplets: *[0-9]* pending, 2 passed$' "$T/stats"
 check "stats shows the delay passed mail saw" grep -q '^delay seen by passed mail: 2 triplets, median [2-9]s, p95 [2-9]s, max [2-9]s$' "$T/stats"

@@ -6,7 +6,7 @@
 # nothing here.
 . "$(dirname "$0")/../lib.sh"
 [ -n "${GL_SANITIZED:-}" ] && skip_all "once is enough: the plain suite runs it"
-plan 26
+plan 27
 BENCH_QUICK=1 BENCH_OUT="$T/bench.txt" GL_LOAD="$GL_HELPERS/gl-load" \
 	TMPDIR="$T" timeout 240 sh "$TOP/tests/bench/bench.sh" >"$T/out" 2>&1
 rc=$?
@@ -19,6 +19,8 @@ check "with a row for Exim alone, the floor and the module" \
 check "every RCPT to the module was answered" grep -q '^variant=module mode=persistent clients=8 run=1 rcpts=300 .* failed_clients=0' "$T/bench.txt"
 check "and the ratios to Exim alone, greylistd and the floor" \
 	grep -q '^clients=8 module/exim=[0-9.-]* module/greylistd=[0-9.-]* module/postgrey=[0-9.-]* module/floor=[0-9.]*$' "$T/out"
+check "it states what log = all costs (the logall variant beside the module)" \
+	grep -q '^log = all: clients=8 [0-9]* RCPT/s against [0-9]* without it, logall/module=[0-9.]*$' "$T/out"
 # The MX traffic: 50 messages, one connection each; with one RCPT per
 # connection exactly 30 come from one-shot senders (deferred), 15 from
 # known senders and 5 are retries (accepted).

@@ -62,7 +62,7 @@ case $r in 250*) ok "/64 neighbour passes" ;; *) nok "/64 neighbour: '$r'" ;; es
 r=$(smtp_bh 2001:db8:1:3::5 v6@sender.example $R)
 case $r in "451 4.7.1 "*) ok "other /64 deferred" ;; *) nok "other /64: '$r'" ;; esac
 y=$(exim_run -C "$T/exim.conf" -be '${dlfunc{GREYLIST_SO}{greylist}{GREYLIST_CONF}{203.0.113.9}{be@sender.example}{be@test.example}}' 2>>"$T/be.err")
-check "-be yield after the delay: '$y'" test "$y" = "accept pass"
+check "-be yield after the delay: '$y'" test "${y% [0-9]*}" = "accept pass"
 
 n=$("$GL_ADMIN" -c "$T/greylist.conf" list --json | grep -c '"state":"passed"')
 check "greylist-admin sees 4 passed triplets (got $n)" test "$n" -eq 4
@@ -102,9 +102,9 @@ check "host=: keyed on the name less its first label ('$y1')" \
 	grep -q 'client=host:outbound.protection.outlook.com' "$T/pool.err"
 sleep 2
 y3=$(pool 192.0.2.99 bounce-789@vendor.example spf=pass)
-check "after the delay a third address of the pool passes ('$y3')" test "$y3" = "accept pass"
+check "after the delay a third address of the pool passes ('$y3')" test "${y3% [0-9]*}" = "accept pass"
 y4=$(pool 198.51.100.3 x@outlook.example host=mail-db8eur05on2100.outbound.protection.outlook.com)
-check "another host of the same pool passes ('$y4')" test "$y4" = "accept pass"
+check "another host of the same pool passes ('$y4')" test "${y4% [0-9]*}" = "accept pass"
 
 # make install puts every file in place under DESTDIR and PREFIX.
 inst() { make -C "$TOP" -s install DESTDIR="$T/root" PREFIX=/usr SO="$GL_SO" ADMIN="$GL_ADMIN" >"$T/inst.out" 2>&1; }

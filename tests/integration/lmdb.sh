@@ -5,7 +5,7 @@
 # restores the snapshot by itself, passed triplets included.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/mail.sh"
-plan 9
+plan 10
 
 mkdir -p "$T/snap"
 chown Debian-exim "$T/snap"
@@ -20,6 +20,10 @@ check "first contact: 451 4.7.1" grep -q '^<\*\* *451 4.7.1 Greylisted' "$T/s1"
 sleep 3
 send alice@sender.example "$T/s2"
 check "retry after the delay: 250" grep -q '^<- *250 Accepted' "$T/s2"
+# The daemon loaded the module and LMDB's library (the configuration read
+# in a child of the daemon), and not GDBM's.
+check "the daemon loaded LMDB's library, not GDBM's" \
+	sh -c "grep -q liblmdb /proc/$RPID/maps && ! grep -q libgdbm /proc/$RPID/maps"
 out=$(su -s /bin/sh Debian-exim -c "'$GL_ADMIN' -c '$R/greylist.conf' snapshot" 2>&1)
 check "snapshot as the Exim user: '$out'" test -s "$T/snap/greylist.snap"
 kill "$RPID"; wait "$RPID" 2>/dev/null

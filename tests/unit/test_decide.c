@@ -103,16 +103,16 @@ static void test_lifecycle(void **state)
 	assert_string_equal(run("192.0.2.7", s, r, T0 + 10, 0), "defer 290 early");
 	assert_string_equal(run("192.0.2.8", "alice@sender.example", r,
 				T0 + 299, 0), "defer 1 early");
-	assert_string_equal(run("192.0.2.9", s, r, T0 + 300, 0), "accept pass");
+	assert_string_equal(run("192.0.2.9", s, r, T0 + 300, 0), "accept pass 300");
 	assert_string_equal(run("192.0.2.7", s, r, T0 + 400, 0), "accept known");
 	assert_string_equal(run("192.0.3.7", s, r, T0 + 400, 0), "defer 300 new");
 	assert_string_equal(run("192.0.2.7", s, "other@our.example", T0 + 400, 0),
 			    "defer 300 new");
 	assert_string_equal(run("192.0.2.7", "", r, T0 + 400, 0), "defer 300 new");
-	assert_string_equal(run("192.0.2.7", "<>", r, T0 + 700, 0), "accept pass");
+	assert_string_equal(run("192.0.2.7", "<>", r, T0 + 700, 0), "accept pass 300");
 	assert_string_equal(run("2001:db8:1:2::1", s, r, T0, 0), "defer 300 new");
 	assert_string_equal(run("2001:db8:1:2:ffff::9", s, r, T0 + 300, 0),
-			    "accept pass");
+			    "accept pass 300");
 	assert_string_equal(run("::ffff:192.0.2.1", s, r, T0 + 500, 0),
 			    "accept known");
 	assert_int_equal(records(), 5);
@@ -129,9 +129,9 @@ static void test_dry_run(void **state)
 	assert_string_equal(run("192.0.2.7", "a@b.example", "c@d.example", T0, 0),
 			    "defer 300 new");
 	assert_string_equal(run("192.0.2.7", "a@b.example", "c@d.example",
-				T0 + 300, 1), "accept pass");
+				T0 + 300, 1), "accept pass 300");
 	assert_string_equal(run("192.0.2.7", "a@b.example", "c@d.example",
-				T0 + 301, 0), "accept pass");
+				T0 + 301, 0), "accept pass 301");
 	(void)state;
 }
 
@@ -236,13 +236,13 @@ static void test_pools(void **state)
 	/* spf=pass: the sender's domain is the client; VERP folded. */
 	assert_string_equal(run_req(&a, T0, 0), "defer 300 new");
 	assert_string_equal(last_client, "spf:vendor.example");
-	assert_string_equal(run_req(&b, T0 + 300, 0), "accept pass");
+	assert_string_equal(run_req(&b, T0 + 300, 0), "accept pass 300");
 	/* A verified host name of 3+ labels, less its first label. */
 	assert_string_equal(run_req(&h1, T0, 0), "defer 300 new");
 	assert_string_equal(last_client, "host:outbound.protection.outlook.com");
 	h2.ip = "198.51.100.3";
 	h2.host = "MAIL-DB8EUR05ON2100.outbound.protection.outlook.com";
-	assert_string_equal(run_req(&h2, T0 + 300, 0), "accept pass");
+	assert_string_equal(run_req(&h2, T0 + 300, 0), "accept pass 300");
 	/* Otherwise the subnet: spf other than pass, 2-label names. */
 	a.spf = "softfail";
 	run_req(&a, T0, 1);
@@ -327,7 +327,7 @@ static void test_generic_never_auto(void **state)
 				 pass ? "pool" : "dyn", 'a' + i);
 			assert_string_equal(run_req(&r, T0, 0), "defer 300 new");
 			assert_string_equal(run_req(&r, T0 + 300, 0),
-					    "accept pass");
+					    "accept pass 300");
 		}
 		snprintf(ip, sizeof ip, "198.51.99.23");
 		snprintf(host, sizeof host, pass == 0 ?
@@ -346,12 +346,12 @@ static void test_auto_whitelist(void **state)
 	assert_string_equal(run("192.0.2.1", "a@x.example", "r1@our.example", T0, 0), "defer 300 new");
 	assert_string_equal(run("192.0.2.1", "a@x.example", "r2@our.example", T0, 0), "defer 300 new");
 	assert_string_equal(run("192.0.2.1", "a@x.example", "r3@our.example", T0, 0), "defer 300 new");
-	assert_string_equal(run("192.0.2.1", "a@x.example", "r1@our.example", T0 + 300, 0), "accept pass");
+	assert_string_equal(run("192.0.2.1", "a@x.example", "r1@our.example", T0 + 300, 0), "accept pass 300");
 	/* one pass is not enough; a repeat of a passed triplet is no new pass */
 	assert_string_equal(run("192.0.2.1", "b@x.example", "r1@our.example", T0 + 301, 0), "defer 300 new");
 	assert_string_equal(run("192.0.2.1", "a@x.example", "r1@our.example", T0 + 302, 0), "accept known");
 	assert_string_equal(run("192.0.2.1", "c@x.example", "r1@our.example", T0 + 303, 0), "defer 300 new");
-	assert_string_equal(run("192.0.2.1", "a@x.example", "r2@our.example", T0 + 400, 0), "accept pass");
+	assert_string_equal(run("192.0.2.1", "a@x.example", "r2@our.example", T0 + 400, 0), "accept pass 400");
 	/* two distinct passes: the client's new triplets go through */
 	assert_string_equal(run("192.0.2.99", "z@new.example", "q@our.example", T0 + 401, 0), "accept auto");
 	assert_string_equal(run("192.0.3.1", "z@new.example", "q@our.example", T0 + 401, 0), "defer 300 new");

@@ -6,7 +6,7 @@
  * purge) is in module/core, shared with the Exim module. The files here
  * are the command families: list.c (list, explain, delete), stats.c
  * (stats, clients), whitelist.c, dump.c (export, import), maintenance.c
- * (purge, recover, snapshot), check.c, with user.c (which user the tool
+ * (purge, recover, snapshot), check.c, metrics.c, stuck.c, with user.c (which user the tool
  * acts as) and output.c (errors, dates, tables, JSON). main.c holds the
  * one command table that dispatch and usage come from.
  *
@@ -41,7 +41,7 @@ typedef int admin_cmd(admin *a, int argc, char **argv);
 
 admin_cmd cmd_check, cmd_list, cmd_explain, cmd_delete, cmd_stats,
 	  cmd_clients, cmd_whitelist, cmd_export, cmd_import, cmd_purge,
-	  cmd_recover, cmd_snapshot;
+	  cmd_recover, cmd_snapshot, cmd_metrics, cmd_stuck;
 
 /* ---- output.c ---- */
 void usage(void) __attribute__((noreturn));
@@ -75,6 +75,8 @@ void sort_n(void *base, size_t n, size_t size,
  * on stderr as warnings. Dies when the store fails. */
 gl_whitelist *load_dbwl(const gl_config *cfg, gl_store *st);
 unsigned count_entries(const gl_whitelist *wl);
+/* Who runs the command (SUDO_USER when set): whitelist owners. */
+const char *invoking_user(void);
 
 /* ---- user.c ---- */
 typedef struct admin_user {

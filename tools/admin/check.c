@@ -14,6 +14,8 @@
 #include "admin.h"
 #include "../../module/core/psl.h"
 
+#include "../../module/core/counters.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -300,6 +302,37 @@ static void check_files(report *r, const gl_config *cfg,
 	}
 }
 
+/* The counters file (counters.h), as u: the module counts nothing
+ * when it cannot create or write it, and says so in the main log. */
+static void check_counters(report *r, const gl_config *cfg,
+			   const admin_user *u)
+{
+	char path[PATH_MAX], dir[PATH_MAX], msg[3 * PATH_MAX];
+	gl_counters_data d;
+	struct stat st;
+	gl_err err;
+
+	if (gl_counters_path(cfg, path, sizeof path) != 0)
+		return;
+	admin_dir_of(path, dir, sizeof dir);
+	if (admin_file_unusable(path, u, msg, sizeof msg))
+		add(r->problems, "%s (decisions are not counted)", msg);
+	else if (access(path, F_OK) < 0 && access(dir, W_OK | X_OK) < 0)
+		add(r->problems, "%s (the counters file's directory): %s cannot "
+		    "create the counters file there: %s (decisions are not "
+		    "counted; set 'counters' or 'counters = none')", dir,
+		    u->name, strerror(errno));
+	else if (stat(path, &st) == 0 && (!S_ISREG(st.st_mode) ||
+					  st.st_size > GL_COUNTERS_FOREIGN_MAX))
+		add(r->problems, "%s is not a counters file and is left alone "
+		    "(decisions are not counted): remove it or set another "
+		    "'counters' file", path);
+	else if (gl_counters_read(path, &d, &err) < 0)
+		add(r->info, "%s", err.msg);
+	else
+		add(r->info, "counters file %s usable", path);
+}
+
 /* What each sentinel says; master: the one the store reached, or "". */
 static void check_sentinels(report *r, const gl_config *cfg,
 			    const char *master)
@@ -462,6 +495,7 @@ static void check_as_user(report *r, const char *conf, const char *so,
 	if (cfg.match_pools)
 		check_psl(r);
 	check_files(r, &cfg, u);
+	check_counters(r, &cfg, u);
 	check_store(r, &cfg);
 	gl_config_free(&cfg);
 }

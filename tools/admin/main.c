@@ -30,7 +30,10 @@ static const struct command {
 	  "[--recipient R]", cmd_list, 1 },
 	{ "explain", "IP SENDER RECIPIENT [host=NAME] [spf=RESULT] [helo=NAME]",
 	  cmd_explain, 1 },
-	{ "stats", "[--json] [--by-domain]", cmd_stats, 1 },
+	{ "stats", "[--json] [--since DURATION]\n[--json] --by-domain",
+	  cmd_stats, 1 },
+	{ "metrics", "[--output FILE]", cmd_metrics, 0 },
+	{ "stuck", "[--json] [--since DURATION] [--owner NAME]", cmd_stuck, 1 },
 	{ "purge", "[-v]", cmd_purge, 1 },
 	{ "delete", "CLIENT SENDER RECIPIENT", cmd_delete, 1 },
 	{ "whitelist", "add ENTRY [--comment TEXT] [--owner NAME] "

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "../../module/core/counters.h"
+
 static void print_removed(void *arg, const gl_pair *p)
 {
 	(void)arg;
@@ -16,6 +18,27 @@ static void print_wl_removed(void *arg, const gl_wl_entry *e)
 {
 	(void)arg;
 	printf("removed expired whitelist entry %s\n", e->entry);
+}
+
+/* Notes the purge in the counters file for metrics, when the module
+ * has made one (a file this tool created could belong to the wrong
+ * user with Redis, where it does not act as the database's owner). */
+static void note_purge(const gl_config *cfg, gl_time now)
+{
+	char path[PATH_MAX];
+	gl_counters_data d;
+	gl_counters *c;
+	gl_err err;
+
+	if (gl_counters_path(cfg, path, sizeof path) != 0 ||
+	    gl_counters_read(path, &d, &err) != 0)
+		return;
+	if ((c = gl_counters_open(path, now, &err)) == NULL) {
+		fprintf(stderr, "%s: warning: counters: %s\n", progname, err.msg);
+		return;
+	}
+	gl_counters_set_purge(c, now);
+	gl_counters_close(c);
 }
 
 int cmd_purge(admin *a, int argc, char **argv)
@@ -31,6 +54,7 @@ int cmd_purge(admin *a, int argc, char **argv)
 	if (gl_purge(a->st, a->cfg, now_s(), verbose ? print_removed : NULL,
 		     verbose ? print_wl_removed : NULL, NULL, &rep, &err) < 0)
 		die_err(&err);
+	note_purge(a->cfg, now_s());
 	printf("purged %zu expired triplets (%zu pending, %zu passed), %zu "
 	       "client records, %zu whitelist entries",
 	       rep.pending + rep.passed, rep.pending, rep.passed, rep.clients,

@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../module/core/parse.h"
+#include "../../module/core/window.h"
+
 typedef struct dom_row {
 	char *domain;
 	unsigned deferrals, passes;
@@ -20,6 +23,7 @@ typedef struct stats_ctx {
 	dom_row *rows;
 	size_t nr, capr;
 	int by_domain;
+	gl_window win;       /* the last 24 hours, or --since */
 } stats_ctx;
 
 static int cmp_time(const void *a, const void *b)
@@ -62,6 +66,8 @@ static int stats_one(void *arg, const void *key, size_t klen, const void *val,
 							       NULL, sc->now);
 		return 0;
 	}
+	if (gl_window_add(&sc->win, r) < 0)
+		die("out of memory");
 	if (r->state == GL_PASSED) {
 		sc->passed++;
 		grow(&sc->delays, sc->nd, &sc->capd, sizeof *sc->delays);
@@ -162,13 +168,51 @@ static void print_by_domain(stats_ctx *sc, int json)
 	free(d);
 }
 
+/* The window's figures, beside the totals. */
+static void window_text(gl_window *w, const char *label)
+{
+	gl_time med = gl_window_delay_pct(w, 50), p95 = gl_window_delay_pct(w, 95);
+	char l[64];
+
+	snprintf(l, sizeof l, "last %.20s:", label);
+	printf("%-11s %lu first contacts (%lu retried, %lu never came back), "
+	       "%lu passed", l, w->first_contacts, w->retried,
+	       w->never_retried, w->passes);
+	if (med >= 0)
+		printf(", delay median %llds, p95 %llds\n", (long long)med,
+		       (long long)p95);
+	else
+		printf("\n");
+}
+
+static json_t *window_json(gl_window *w)
+{
+	gl_time med = gl_window_delay_pct(w, 50), p95 = gl_window_delay_pct(w, 95);
+	json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+			      "since", (json_int_t)w->since,
+			      "seconds", (json_int_t)(w->now - w->since),
+			      "first_contacts", (json_int_t)w->first_contacts,
+			      "retried", (json_int_t)w->retried,
+			      "never_retried", (json_int_t)w->never_retried,
+			      "passed", (json_int_t)w->passes);
+
+	if (o == NULL)
+		die("cannot encode the statistics as JSON");
+	json_object_set_new(o, "delay", json_pack("{s:o, s:o}", "median",
+			    med < 0 ? json_null() : json_integer(med), "p95",
+			    p95 < 0 ? json_null() : json_integer(p95)));
+	return o;
+}
+
 int cmd_stats(admin *a, int argc, char **argv)
 {
 	const gl_config *cfg = a->cfg;
 	gl_store *st = a->st;
 	stats_ctx sc;
 	gl_whitelist *dbwl;
-	char master[300], via[300];
+	char master[300], via[300], p[64];
+	const char *since = NULL;
+	int64_t ms = 86400 * 1000LL;
 	int json = 0, i;
 	gl_err err;
 	size_t r;
@@ -179,10 +223,21 @@ int cmd_stats(admin *a, int argc, char **argv)
 			json = 1;
 		else if (!strcmp(argv[i], "--by-domain"))
 			sc.by_domain = 1;
+		else if (!strcmp(argv[i], "--since") && i + 1 < argc &&
+			 since == NULL)
+			since = argv[++i];
 		else
 			usage();
+	if (since != NULL && (gl_parse_duration(since, 0, &ms) < 0 ||
+			      ms < 1000 || sc.by_domain)) {
+		fprintf(stderr, "%s: --since %s: want a duration such as 1h, "
+			"7d or 3600 (and no --by-domain)\n", progname,
+			gl_printable(p, sizeof p, since));
+		exit(2);
+	}
 	sc.cfg = cfg;
 	sc.now = now_s();
+	gl_window_init(&sc.win, sc.now - ms / 1000, sc.now);
 	if (gl_store_scan(st, stats_one, &sc, &err) < 0)
 		die(err.msg);
 	if (gl_store_redis_master(st, master, sizeof master, via,
@@ -214,6 +269,7 @@ int cmd_stats(admin *a, int argc, char **argv)
 					    json_integer(pct(sc.delays, sc.nd, 95)) : json_null());
 			json_object_set_new(d, "max", sc.nd ?
 					    json_integer(sc.delays[sc.nd - 1]) : json_null());
+			json_object_set_new(o, "window", window_json(&sc.win));
 			/* With sentinels: the master in use, and who named it. */
 			if (master[0])
 				json_object_set_new(o, "redis", json_pack(
@@ -236,6 +292,7 @@ int cmd_stats(admin *a, int argc, char **argv)
 				       (long long)sc.delays[sc.nd - 1]);
 			else
 				printf("delay seen by passed mail: no passed triplets\n");
+			window_text(&sc.win, since ? since : "24h");
 			if (master[0])
 				printf("redis:      master '%s' at %s, named by "
 				       "sentinel %s\n", cfg->redis_master_name,
@@ -250,6 +307,7 @@ int cmd_stats(admin *a, int argc, char **argv)
 		free(sc.rows[r].domain);
 	free(sc.rows);
 	free(sc.delays);
+	gl_window_free(&sc.win);
 	return 0;
 }
 

@@ -40,7 +40,7 @@ gl_whitelist *load_dbwl(const gl_config *cfg, gl_store *st)
 	return wl;
 }
 
-static const char *invoking_user(void)
+const char *invoking_user(void)
 {
 	const char *u = getenv("SUDO_USER");
 	struct passwd *pw;
