@@ -1,5 +1,5 @@
-# exim-greylist: see README. Targets: all deps check demo bench fuzz install
-# uninstall deb clean
+# exim-greylist: see README. Targets: all deps check demo bench latency fuzz
+# install uninstall deb clean
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
@@ -50,6 +50,7 @@ FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 120
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 HELPERS  = $(B)/tests/gl-hammer $(B)/tests/gl-holdlock $(B)/tests/gl-poke \
+           $(B)/tests/gl-smtp \
            $(B)/tests/gl-load $(B)/tests/gl-storebench $(B)/tests/gl-floor.so \
            $(B)/tests/gl-conncost $(B)/tests/gl-nametime
 
@@ -61,14 +62,15 @@ DEB_PKGS   = gcc make libc6-dev exim4-daemon-heavy exim4-dev libcidr-dev \
              libpsl-dev publicsuffix libpcre2-dev
 CHECK_PKGS = libcmocka-dev swaks iproute2 redis-server redis-sentinel clang \
              libclang-rt-14-dev valgrind postgrey prometheus \
-             python3-prometheus-client
+             python3-prometheus-client dnsmasq-base
 DEMO_PKGS  = iproute2
 BENCH_PKGS = libcmocka-dev iproute2 greylistd postgrey redis-server
+LATENCY_PKGS = iproute2 dnsmasq-base
 FUZZ_PKGS  = clang libclang-rt-14-dev
 DEB_BUILD_PKGS = debhelper dpkg-dev fakeroot
 
-.PHONY: print-sonames all deps check check-deps demo bench fuzz fuzzers install uninstall deb \
-        clean units FORCE
+.PHONY: print-sonames all deps check check-deps demo bench latency fuzz fuzzers \
+        install uninstall deb clean units FORCE
 
 all: $(SO) $(ADMIN)
 
@@ -171,6 +173,14 @@ bench:
 	@sh tests/deps.sh install $(DEB_PKGS) $(BENCH_PKGS)
 	$(MAKE) all units
 	@sh tests/bench/bench.sh
+
+# How long real senders wait: their published retry schedules replayed
+# through real Exim daemons and a real DNS server in private namespaces,
+# time scaled by LATENCY_SCALE (default 60); see README.
+latency:
+	@sh tests/deps.sh install $(DEB_PKGS) $(LATENCY_PKGS)
+	$(MAKE) all $(B)/tests/gl-smtp
+	@GL_SMTP=$(B)/tests/gl-smtp sh tests/latency/replay.sh
 
 # Each target for FUZZ_SECONDS (default 120) from its seed corpus; new
 # inputs go to build/fuzz/corpus-NAME. A crash leaves its input there too.
