@@ -13,10 +13,12 @@
 #include <local_scan.h>
 
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
-#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -252,8 +254,11 @@ int greylist(uschar **yield, int argc, uschar *argv[])
  * What the daemon should load for configuration file conf: its backend
  * and whether match_pools is on, worked out in a child process, so that
  * the daemon itself parses no file (a crash there would stop all mail;
- * in the child it costs nothing). -1 when the child gave no answer.
+ * in the child it costs nothing) and waits for it PRELOAD_WAIT_MS at
+ * most. -1 when the child gave no answer in time.
  */
+#define PRELOAD_WAIT_MS 2000
+
 static int preload_plan(const char *conf, int *backend_r, int *pools_r)
 {
 	unsigned char b[2];
@@ -283,10 +288,25 @@ static int preload_plan(const char *conf, int *backend_r, int *pools_r)
 		_exit(0);
 	}
 	close(fd[1]);
-	do
-		n = read(fd[0], b, 2);
-	while (n < 0 && errno == EINTR);
+	/* The daemon must never hang here (a whitelist on a dead network
+	 * file system, a FIFO): the child gets PRELOAD_WAIT_MS, then is
+	 * killed and nothing is preloaded. */
+	n = -1;
+	for (;;) {
+		struct pollfd pf = { fd[0], POLLIN, 0 };
+		int r = poll(&pf, 1, PRELOAD_WAIT_MS);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r > 0)
+			do
+				n = read(fd[0], b, 2);
+			while (n < 0 && errno == EINTR);
+		break;
+	}
 	close(fd[0]);
+	if (n != 2)
+		kill(pid, SIGKILL);
 	/* Exim's own SIGCHLD handler may reap it first: ECHILD then. */
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;

@@ -379,16 +379,17 @@ static void parse_file(FILE *fp, gl_config *cfg)
 
 int gl_config_load(const char *path, gl_config *cfg, gl_err *err)
 {
+	const char *why;
 	FILE *fp;
 	int i;
 
 	gl_config_defaults(cfg);
 	if (gl_copy(cfg->path, sizeof cfg->path, path) < 0)
 		return gl_fail(err, "configuration file name too long");
-	fp = fopen(path, "re");
+	fp = gl_fopen_regular(path, &why);
 	if (fp == NULL)
 		return gl_fail(err, "%s: cannot open configuration: %s", path,
-			       strerror(errno));
+			       why);
 	parse_file(fp, cfg);
 	fclose(fp);
 	if (cfg->retry_window < cfg->delay)

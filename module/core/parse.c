@@ -5,6 +5,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 
 #define TEN_YEARS_MS (10LL * 366 * 86400 * 1000)
 
@@ -79,4 +82,30 @@ int gl_read_line(FILE *fp, char *line, size_t sz)
 	while ((c = getc(fp)) != EOF && c != '\n')
 		;
 	return 2;
+}
+
+FILE *gl_fopen_regular(const char *path, const char **why_r)
+{
+	struct stat st;
+	FILE *fp;
+	int fd, fl;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		*why_r = strerror(errno);
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		*why_r = "not a regular file";
+		close(fd);
+		return NULL;
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 ||
+	    (fp = fdopen(fd, "r")) == NULL) {
+		*why_r = strerror(errno);
+		close(fd);
+		return NULL;
+	}
+	return fp;
 }

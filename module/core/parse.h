@@ -23,6 +23,14 @@ int gl_parse_bool(const char *v, int *out) GL_WUR;
 /* A whole number from 0 to max, digits only. */
 int gl_parse_uint(const char *v, long max, long *out) GL_WUR;
 
+/*
+ * Opens path for reading when it is a regular file: a FIFO (which would
+ * block the opener until a writer comes), a device (/dev/zero never
+ * ends) or a directory is refused. NULL with *why_r saying why (a
+ * static string) otherwise.
+ */
+FILE *gl_fopen_regular(const char *path, const char **why_r);
+
 /* Reads a whole line of fp into line (sz bytes, NUL-terminated): 0 at
  * end of file, 1 a line, 2 a line too long for line (its first sz - 1
  * bytes are in line; the rest is read and dropped). */

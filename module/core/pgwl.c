@@ -175,6 +175,7 @@ int gl_pgwl_load_file(gl_whitelist **wlp, const char *path,
 	char line[GL_WL_LINE_MAX + 2], origin[PATH_MAX + 16];
 	const char *what = kind == GL_PG_CLIENTS ? "whitelist_clients" :
 			   "whitelist_recipients";
+	const char *whyopen;
 	gl_wl_entry *e, **tail;
 	unsigned lineno = 0;
 	gl_err why;
@@ -185,10 +186,10 @@ int gl_pgwl_load_file(gl_whitelist **wlp, const char *path,
 		return gl_fail(err, "out of memory");
 	for (tail = &(*wlp)->head; *tail != NULL; tail = &(*tail)->next)
 		;
-	fp = fopen(path, "re");
+	fp = gl_fopen_regular(path, &whyopen);
 	if (fp == NULL) {
 		gl_note(notes, "%s: cannot open %s file: %s; none of its "
-			"entries is in force", path, what, strerror(errno));
+			"entries is in force", path, what, whyopen);
 		return 0;
 	}
 	while ((got = gl_read_line(fp, line, sizeof line)) != 0) {

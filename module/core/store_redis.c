@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse.h"
 #include "store.h"
 #define GL_LAZY_REDIS
 #include "lazylib.h"
@@ -721,11 +722,11 @@ static const struct gl_store_ops redis_ops = {
 static int read_secret(const char *file, const char *what, char *buf,
 		       size_t sz, gl_err *err)
 {
-	FILE *fp = fopen(file, "re");
+	const char *why = "empty file";
+	FILE *fp = gl_fopen_regular(file, &why);
 
 	if (fp == NULL || fgets(buf, (int)sz, fp) == NULL) {
-		gl_fail(err, "%s: cannot read the %s: %s", file, what,
-			fp ? "empty file" : strerror(errno));
+		gl_fail(err, "%s: cannot read the %s: %s", file, what, why);
 		if (fp)
 			fclose(fp);
 		return -1;

@@ -320,14 +320,15 @@ int gl_whitelist_load_file(gl_whitelist **wlp, const char *path,
 	struct stat st;
 	unsigned lineno = 0;
 	int blank, got;
+	const char *whyopen;
 	FILE *fp;
 
 	if (list_tail(wlp, &tail, err) < 0)
 		return -1;
-	fp = fopen(path, "re");
+	fp = gl_fopen_regular(path, &whyopen);
 	if (fp == NULL) {
 		gl_note(notes, "%s: cannot open whitelist: %s; none of its "
-			"entries is in force", path, strerror(errno));
+			"entries is in force", path, whyopen);
 		return 0;
 	}
 	if (fstat(fileno(fp), &st) < 0)

@@ -1,6 +1,8 @@
 /* test_config.c - configuration parsing, defaults and error messages. */
 #include "unit.h"
 
+#include <sys/stat.h>
+
 #include "../../module/core/config.h"
 #include "../../module/core/parse.h"
 #include "../../module/core/whitelist.h"
@@ -203,6 +205,34 @@ static void test_missing_files(void **state)
 	(void)state;
 }
 
+/* Files that are not regular files: refused at once, never read (a FIFO
+ * would block the reader until a writer came; /dev/zero never ends). */
+static void test_not_regular_files(void **state)
+{
+	char fifo[512], path[512], text[1200];
+	gl_config c;
+	gl_err err;
+
+	snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(gl_config_load(fifo, &c, &err), -1);
+	assert_non_null(strstr(err.msg, "not a regular file"));
+	gl_config_free(&c);
+	assert_int_equal(gl_config_load("/dev/zero", &c, &err), -1);
+	assert_non_null(strstr(err.msg, "not a regular file"));
+	gl_config_free(&c);
+	snprintf(text, sizeof text, "whitelist = %s\nwhitelist = /dev/zero\n"
+		 "whitelist_clients = %s\n", fifo, fifo);
+	unit_write(dir, "nr.conf", text, path, sizeof path);
+	assert_int_equal(gl_config_load(path, &c, &err), 0);
+	assert_int_equal(c.warnings.n, 3);
+	assert_non_null(strstr(c.warnings.msg[0], "not a regular file"));
+	assert_non_null(strstr(c.warnings.msg[1], "/dev/zero: cannot open whitelist: not a regular file"));
+	assert_non_null(strstr(c.warnings.msg[2], "not a regular file"));
+	gl_config_free(&c);
+	(void)state;
+}
+
 static void test_bad_whitelist_line(void **state)
 {
 	char path[512], wl[512], text[600];
@@ -390,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_missing_files),
+		cmocka_unit_test(test_not_regular_files),
 		cmocka_unit_test(test_bad_whitelist_line),
 		cmocka_unit_test(test_every_error),
 		cmocka_unit_test(test_long_line),
