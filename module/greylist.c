@@ -302,11 +302,11 @@ static int preload_plan(const char *conf, int *backend_r, int *pools_r)
 			do
 				n = read(fd[0], b, 2);
 			while (n < 0 && errno == EINTR);
+		else if (r == 0) /* still running (not reaped: its pid is its own) */
+			kill(pid, SIGKILL);
 		break;
 	}
 	close(fd[0]);
-	if (n != 2)
-		kill(pid, SIGKILL);
 	/* Exim's own SIGCHLD handler may reap it first: ECHILD then. */
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
