@@ -302,7 +302,8 @@ static int preload_plan(const char *conf, int *backend_r, int *pools_r)
 			do
 				n = read(fd[0], b, 2);
 			while (n < 0 && errno == EINTR);
-		else if (r == 0) /* still running (not reaped: its pid is its own) */
+		else /* timed out, or poll failed: it may still run (not
+		      * reaped yet, so its pid is still its own) */
 			kill(pid, SIGKILL);
 		break;
 	}
