@@ -336,19 +336,14 @@ int greylist_preload(uschar **yield, int argc, uschar *argv[])
 {
 	static int done;
 	int backend, pools;
-	gl_config *cfg;
 	gl_err err;
 
 	if (!done && argc >= 1 && argv[0] != NULL) {
 		done = 1;
-		if (preload_plan((const char *)argv[0], &backend, &pools) == 0 &&
-		    (cfg = malloc(sizeof *cfg)) != NULL) {
+		if (preload_plan((const char *)argv[0], &backend, &pools) == 0) {
 			const char *reg;
 
-			gl_config_defaults(cfg);
-			cfg->backend = backend;
-			(void)gl_store_preload(cfg, &err);
-			free(cfg);
+			(void)gl_store_preload((enum gl_backend)backend, &err);
 			/* On failure forget it all, so that each connection
 			 * process tries again and logs why. */
 			if (pools && gl_psl_registered("example.org", &reg,

@@ -59,9 +59,9 @@ gl_store *gl_store_open(const gl_config *cfg, gl_err *err)
 	return st;
 }
 
-int gl_store_preload(const gl_config *cfg, gl_err *err)
+int gl_store_preload(enum gl_backend backend, gl_err *err)
 {
-	return gl_lazy_load(cfg->backend == GL_BACKEND_REDIS ? GL_LIB_REDIS :
-			    cfg->backend == GL_BACKEND_LMDB ? GL_LIB_LMDB :
+	return gl_lazy_load(backend == GL_BACKEND_REDIS ? GL_LIB_REDIS :
+			    backend == GL_BACKEND_LMDB ? GL_LIB_LMDB :
 			    GL_LIB_GDBM, err);
 }

@@ -98,10 +98,10 @@ int64_t gl_store_left_us(const gl_store *st, long cap_ms);
 gl_store *gl_store_open(const gl_config *cfg, gl_err *err) GL_WUR;
 
 /*
- * Loads the library of the backend the configuration names (lazylib.h)
- * without opening anything: 0, or -1 with err.
+ * Loads the library of backend (lazylib.h) without opening anything: 0,
+ * or -1 with err.
  */
-int gl_store_preload(const gl_config *cfg, gl_err *err);
+int gl_store_preload(enum gl_backend backend, gl_err *err);
 
 /* The GDBM backend; path is the file, lock_timeout_ms the longest wait. */
 gl_store *gl_store_gdbm_open(const char *path, long lock_timeout_ms,
