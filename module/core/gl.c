@@ -1,6 +1,8 @@
 /* gl.c - error, note, copy and printable helpers and the cached process id. */
 #include "gl.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -106,6 +108,38 @@ int gl_copy(char *dst, size_t dstsz, const char *src)
 		return -1;
 	memcpy(dst, src, n + 1);
 	return 0;
+}
+
+int gl_copy_fd(int in, int out)
+{
+	char buf[65536];
+	ssize_t n;
+
+	if (lseek(in, 0, SEEK_SET) < 0)
+		return -1;
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			return -1;
+	return n < 0 ? -1 : 0;
+}
+
+int gl_copy_file(const char *from, const char *to)
+{
+	int in, out, rc, e;
+
+	in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
+	rc = out < 0 ? -1 : gl_copy_fd(in, out);
+	e = errno;
+	if (out >= 0 && close(out) != 0 && rc == 0) {
+		rc = -1;
+		e = errno;
+	}
+	close(in);
+	errno = e;
+	return rc;
 }
 
 static pid_t cached_pid;

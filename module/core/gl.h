@@ -79,6 +79,14 @@ int gl_valid_name(const char *s, size_t max);
 /* strlcpy with a truncation check: 0 on success, -1 when src did not fit. */
 int gl_copy(char *dst, size_t dstsz, const char *src) GL_WUR;
 
+/* Copies the file open as in, from its start, to out (at out's offset);
+ * 0, or -1 with errno. */
+int gl_copy_fd(int in, int out) GL_WUR;
+
+/* Copies the file from (whole) to a new file to (mode 0660; created or
+ * truncated): 0, or -1 with errno (to may be left partly written). */
+int gl_copy_file(const char *from, const char *to) GL_WUR;
+
 /* getpid() without a system call each time: the id is cached and the
  * cache dropped in the child at fork() (pthread_atfork). Lets code that
  * must notice a fork (handles that cannot cross one) check per call. */

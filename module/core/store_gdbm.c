@@ -125,23 +125,13 @@ static int gdbm_readable(const char *path)
  */
 static int restore(gstore *s, gl_err *err)
 {
-	char tmp[PATH_MAX + 32], aside[PATH_MAX + 32], buf[65536];
-	ssize_t n = 0;
-	int in, out, rc = 0;
+	char tmp[PATH_MAX + 32], aside[PATH_MAX + 32];
+	int rc = 0;
 
-	in = open(s->snapshot, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return errno == ENOENT ? 0 :
-		       gl_fail(err, "%s: cannot read snapshot %s: %s", s->path,
-			       s->snapshot, strerror(errno));
+	if (access(s->snapshot, F_OK) != 0 && errno == ENOENT)
+		return 0;
 	snprintf(tmp, sizeof tmp, "%s.restore.%ld", s->path, (long)gl_pid());
-	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
-	while (out >= 0 && (n = read(in, buf, sizeof buf)) > 0)
-		if (write(out, buf, (size_t)n) != n) {
-			n = -1;
-			break;
-		}
-	if (out < 0 || n < 0 || close(out) != 0) {
+	if (gl_copy_file(s->snapshot, tmp) != 0) {
 		rc = gl_fail(err, "%s: cannot restore from %s: %s", s->path,
 			     s->snapshot, strerror(errno));
 	} else if (!gdbm_readable(tmp)) {
@@ -152,7 +142,6 @@ static int restore(gstore *s, gl_err *err)
 		rc = gl_fail(err, "%s: cannot restore from %s: %s", s->path,
 			     s->snapshot, strerror(errno));
 	}
-	close(in);
 	unlink(tmp);
 	return rc;
 }
@@ -695,20 +684,6 @@ static void sync_dir(const char *path)
 	}
 }
 
-/* Copies in to out from the start; 0, or -1 with errno. */
-static int copy_fd(int in, int out)
-{
-	char buf[65536];
-	ssize_t n;
-
-	if (lseek(in, 0, SEEK_SET) < 0)
-		return -1;
-	while ((n = read(in, buf, sizeof buf)) > 0)
-		if (write(out, buf, (size_t)n) != n)
-			return -1;
-	return n < 0 ? -1 : 0;
-}
-
 /*
  * In two steps, so that decisions wait only for a copy in memory: under
  * the readers' lock (writers wait) the file is copied to a staging file
@@ -762,7 +737,7 @@ int gl_gdbm_snapshot(const gl_config *cfg, gl_err *err)
 		return gl_fail(err, "%s: database busy: no read lock within "
 			       "%d ms", cfg->database, SNAPSHOT_LOCK_MS);
 	}
-	if (copy_fd(in, st) < 0)
+	if (gl_copy_fd(in, st) < 0)
 		rc = gl_fail(err, "%s: cannot copy to %s: %s", cfg->database,
 			     stage, strerror(errno));
 	close(in); /* and with it the lock */
@@ -772,7 +747,7 @@ int gl_gdbm_snapshot(const gl_config *cfg, gl_err *err)
 	}
 	if (rc == 0) {
 		out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
-		if (out < 0 || copy_fd(st, out) < 0 || fsync(out) != 0)
+		if (out < 0 || gl_copy_fd(st, out) < 0 || fsync(out) != 0)
 			rc = -1;
 		e = errno;
 		if (out >= 0 && close(out) != 0 && rc == 0) {

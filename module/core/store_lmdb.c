@@ -130,10 +130,9 @@ static int lmdb_readable(const char *path)
  */
 static int restore(lstore *s, gl_err *err)
 {
-	char tmp[PATH_MAX + 16], aside[PATH_MAX + 32], buf[65536];
+	char tmp[PATH_MAX + 16], aside[PATH_MAX + 32];
 	struct stat st;
-	int in, out, rc = 0;
-	ssize_t n;
+	int rc = 0;
 
 	if (s->snapshot[0] == '\0' || stat(s->path, &st) == 0 ||
 	    stat(s->snapshot, &st) != 0)
@@ -143,14 +142,7 @@ static int restore(lstore *s, gl_err *err)
 	if (stat(s->path, &st) == 0) /* another process was first */
 		goto out;
 	snprintf(tmp, sizeof tmp, "%s.restore", s->path);
-	in = open(s->snapshot, O_RDONLY | O_CLOEXEC);
-	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
-	while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof buf)) > 0)
-		if (write(out, buf, (size_t)n) != n) {
-			n = -1;
-			break;
-		}
-	if (in < 0 || out < 0 || n < 0 || close(out) != 0) {
+	if (gl_copy_file(s->snapshot, tmp) != 0) {
 		rc = gl_fail(err, "%s: cannot restore from %s: %s", s->path,
 			     s->snapshot, strerror(errno));
 	} else if (!lmdb_readable(tmp)) {
@@ -162,8 +154,6 @@ static int restore(lstore *s, gl_err *err)
 		rc = gl_fail(err, "%s: cannot restore from %s: %s", s->path,
 			     s->snapshot, strerror(errno));
 	}
-	if (in >= 0)
-		close(in);
 out:
 	gl_plock_unlock(&s->lock);
 	return rc;
