@@ -56,30 +56,42 @@ _Static_assert(sizeof(struct gl_redis_api) ==
 
 static int loaded[3];
 
-int gl_lazy_load(gl_lib which, gl_err *err)
+void *gl_dl_open(const char *soname, const char *const *names, size_t n,
+		 void *fns, gl_err *err)
 {
-	const struct lib *l = &libs[which];
 	void *h, *f;
 	size_t i;
 
-	if (loaded[which])
-		return 0;
-	h = dlopen(l->soname, RTLD_NOW | RTLD_LOCAL);
+	h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
 	if (h == NULL) {
 		const char *why = dlerror();
 
-		return gl_fail(err, "cannot load %s: %s", l->soname,
-			       why ? why : "dlopen failed");
+		gl_fail(err, "cannot load %s: %s", soname,
+			why ? why : "dlopen failed");
+		return NULL;
 	}
-	for (i = 0; i < l->n; i++) {
-		(void)dlerror();
-		f = dlsym(h, l->names[i]);
-		if (f == NULL)
-			return gl_fail(err, "cannot load %s: no %s in it",
-				       l->soname, l->names[i]);
+	for (i = 0; i < n; i++) {
+		f = dlsym(h, names[i]);
+		if (f == NULL) {
+			gl_fail(err, "cannot load %s: no %s in it", soname,
+				names[i]);
+			dlclose(h);
+			return NULL;
+		}
 		/* A data pointer to a function pointer: POSIX dlsym's way. */
-		memcpy((char *)l->table + i * sizeof f, &f, sizeof f);
+		memcpy((char *)fns + i * sizeof f, &f, sizeof f);
 	}
+	return h;
+}
+
+int gl_lazy_load(gl_lib which, gl_err *err)
+{
+	const struct lib *l = &libs[which];
+
+	if (loaded[which])
+		return 0;
+	if (gl_dl_open(l->soname, l->names, l->n, l->table, err) == NULL)
+		return -1;
 	loaded[which] = 1;
 	return 0;
 }

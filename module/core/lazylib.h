@@ -30,6 +30,17 @@ typedef enum { GL_LIB_GDBM, GL_LIB_LMDB, GL_LIB_REDIS } gl_lib;
 
 int gl_lazy_load(gl_lib lib, gl_err *err) GL_WUR;
 
+/*
+ * What gl_lazy_load() and the other lazily loaded libraries (psl.c,
+ * rx.c) share: dlopen()s soname (RTLD_NOW | RTLD_LOCAL) and stores the
+ * address of names[i] into the i-th function pointer of fns (an array,
+ * or a struct of n function pointers). Returns the handle; NULL with err
+ * ("cannot load SONAME: why", or "...: no NAME in it", the library
+ * closed again) otherwise, fns then unusable.
+ */
+void *gl_dl_open(const char *soname, const char *const *names, size_t n,
+		 void *fns, gl_err *err) GL_WUR;
+
 #define GL_LAZY_FIELD(f) __typeof__(f) *f;
 
 #define GL_GDBM_FUNCS(X) X(gdbm_check_syserr) X(gdbm_close) \

@@ -6,47 +6,48 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lazylib.h"
+
+/* libpsl's functions, in the order of fn_names. */
+struct psl_fns {
+	__typeof__(psl_load_file) *load_file;
+	__typeof__(psl_registrable_domain) *registrable;
+	__typeof__(psl_free) *free_ctx;
+};
+static const char *const fn_names[] = {
+	"psl_load_file", "psl_registrable_domain", "psl_free"
+};
+
 static struct {
 	int tried;              /* loading was attempted */
 	int reported;           /* gl_psl_problem() gave the error out */
 	void *lib;
 	psl_ctx_t *ctx;
-	const char *(*registrable)(const psl_ctx_t *, const char *);
-	void (*free_ctx)(psl_ctx_t *);
+	struct psl_fns fn;
 	char error[GL_ERR_MAX]; /* why ctx is NULL after trying */
 	const char *lib_name, *file; /* NULL: the defaults */
 } P;
 
+_Static_assert(sizeof(struct psl_fns) == sizeof fn_names / sizeof *fn_names *
+	       sizeof(void (*)(void)), "one pointer a name");
+
 static void load(void)
 {
-	psl_ctx_t *(*load_file)(const char *);
 	const char *lib = P.lib_name ? P.lib_name : GL_PSL_LIB;
 	const char *file = P.file ? P.file : GL_PSL_FILE;
-	const char *e;
+	gl_err err;
 
 	P.tried = 1;
-	P.lib = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+	P.lib = gl_dl_open(lib, fn_names, sizeof fn_names / sizeof *fn_names,
+			   &P.fn, &err);
 	if (P.lib == NULL) {
-		e = dlerror();
 		snprintf(P.error, sizeof P.error, "public suffix list not "
-			 "available: cannot load %s: %.300s (install libpsl5)",
-			 lib, e ? e : "?");
+			 "available: %.300s (install libpsl5)", err.msg);
 		return;
 	}
-	*(void **)&load_file = dlsym(P.lib, "psl_load_file");
-	*(void **)&P.registrable = dlsym(P.lib, "psl_registrable_domain");
-	*(void **)&P.free_ctx = dlsym(P.lib, "psl_free");
-	if (load_file == NULL || P.registrable == NULL || P.free_ctx == NULL) {
-		snprintf(P.error, sizeof P.error, "public suffix list not "
-			 "available: %s lacks psl_load_file, "
-			 "psl_registrable_domain or psl_free", lib);
-		dlclose(P.lib);
-		P.lib = NULL;
-		return;
-	}
-	P.ctx = load_file(file);
+	P.ctx = P.fn.load_file(file);
 	if (P.ctx == NULL && P.file == NULL)
-		P.ctx = load_file(GL_PSL_FILE_DAT);
+		P.ctx = P.fn.load_file(GL_PSL_FILE_DAT);
 	if (P.ctx == NULL)
 		snprintf(P.error, sizeof P.error, "public suffix list not "
 			 "available: libpsl cannot read %s%s (install the "
@@ -60,7 +61,7 @@ int gl_psl_registered(const char *name, const char **reg_r, gl_err *err)
 		load();
 	if (P.ctx == NULL)
 		return gl_fail(err, "%s", P.error);
-	*reg_r = P.registrable(P.ctx, name);
+	*reg_r = P.fn.registrable(P.ctx, name);
 	return 0;
 }
 
@@ -75,7 +76,7 @@ const char *gl_psl_problem(void)
 void gl_psl_reset(const char *lib, const char *file)
 {
 	if (P.ctx != NULL)
-		P.free_ctx(P.ctx);
+		P.fn.free_ctx(P.ctx);
 	if (P.lib != NULL)
 		dlclose(P.lib);
 	memset(&P, 0, sizeof P);
