@@ -54,6 +54,21 @@ void die(const char *msg) __attribute__((noreturn));
  * a->st (NULL after): call it last.
  */
 void admin_save(admin *a);
+
+/* What stats and metrics count alike of every stored pair. */
+typedef struct admin_tally {
+	unsigned long pending, passed, clients, auto_clients, bad;
+} admin_tally;
+
+/*
+ * Decodes one stored pair into *p and counts it in *t: one that does not
+ * decode as bad; a client record in clients (and auto_clients when it is
+ * auto-whitelisted at now); a triplet as pending or passed. 1 when *p is
+ * a triplet (for the caller's own figures), 0 otherwise.
+ */
+int admin_tally_pair(admin_tally *t, const gl_config *cfg, gl_time now,
+		     const void *key, size_t klen, const void *val,
+		     size_t vlen, gl_pair *p);
 void die_err(const gl_err *err) __attribute__((noreturn));
 gl_time now_s(void);
 /* "YYYY-MM-DD HH:MM:SS" (UTC) into buf, or "-" for 0. */

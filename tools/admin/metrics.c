@@ -30,7 +30,7 @@
 typedef struct scan_ctx {
 	const gl_config *cfg;
 	gl_time now;
-	unsigned long pending, passed, clients, auto_clients, bad;
+	admin_tally n;
 	gl_window day;
 	gl_stuck *stuck;     /* senders that never get through */
 } scan_ctx;
@@ -40,24 +40,9 @@ static int scan_one(void *arg, const void *key, size_t klen, const void *val,
 {
 	scan_ctx *sc = arg;
 	gl_pair p;
-	int rc = gl_pair_decode(key, klen, val, vlen, &p, NULL);
-
-	if (rc > 0)
+	if (!admin_tally_pair(&sc->n, sc->cfg, sc->now, key, klen, val, vlen,
+			      &p))
 		return 0;
-	if (rc < 0) {
-		sc->bad++;
-		return 0;
-	}
-	if (p.kind == GL_KEY_CLIENT) {
-		sc->clients++;
-		sc->auto_clients += gl_policy_auto_whitelisted(sc->cfg, &p.c,
-							       NULL, sc->now);
-		return 0;
-	}
-	if (p.r.state == GL_PASSED)
-		sc->passed++;
-	else
-		sc->pending++;
 	if (gl_window_add(&sc->day, &p.r) < 0 ||
 	    gl_stuck_add(sc->stuck, &p.t, &p.r) < 0)
 		die("out of memory");
@@ -128,18 +113,18 @@ static void store_out(FILE *o, const admin *a, scan_ctx *sc,
 	head(o, "exim_greylist_triplets", "gauge",
 	     "Triplets stored, by state.");
 	fprintf(o, "exim_greylist_triplets{state=\"pending\"} %lu\n"
-		"exim_greylist_triplets{state=\"passed\"} %lu\n", sc->pending,
-		sc->passed);
+		"exim_greylist_triplets{state=\"passed\"} %lu\n", sc->n.pending,
+		sc->n.passed);
 	head(o, "exim_greylist_whitelist_entries", "gauge",
 	     "Whitelist entries, in whitelist files and in the database.");
 	fprintf(o, "exim_greylist_whitelist_entries{source=\"file\"} %u\n"
 		"exim_greylist_whitelist_entries{source=\"database\"} %u\n",
 		count_entries(cfg->whitelist), count_entries(dbwl));
 	gauge(o, "exim_greylist_clients", "Clients (subnets or pools) that "
-	      "passed mail within pass_lifetime.", (double)sc->clients);
+	      "passed mail within pass_lifetime.", (double)sc->n.clients);
 	gauge(o, "exim_greylist_auto_whitelisted_clients", "Clients let "
 	      "through without greylisting (auto_whitelist_clients).",
-	      (double)sc->auto_clients);
+	      (double)sc->n.auto_clients);
 	head(o, "exim_greylist_window_first_contacts", "gauge",
 	     "Triplets whose first attempt was in the window.");
 	fprintf(o, "exim_greylist_window_first_contacts{window=\"24h\"} %lu\n",
@@ -158,7 +143,7 @@ static void store_out(FILE *o, const admin *a, scan_ctx *sc,
 	      "(greylist-admin stuck names them).",
 	      (double)gl_stuck_domains(sc->stuck));
 	gauge(o, "exim_greylist_unreadable_records", "Stored records that "
-	      "do not decode (greylist-admin recover).", (double)sc->bad);
+	      "do not decode (greylist-admin recover).", (double)sc->n.bad);
 	if (cfg->backend != GL_BACKEND_REDIS && stat(cfg->database, &sb) == 0)
 		gauge(o, "exim_greylist_database_size_bytes", "Disk space the "
 		      "database file takes.", (double)sb.st_blocks * 512);

@@ -17,7 +17,7 @@ typedef struct dom_row {
 typedef struct stats_ctx {
 	const gl_config *cfg;
 	gl_time now;
-	unsigned pending, passed, clients, auto_clients, bad;
+	admin_tally n;
 	gl_time *delays;
 	size_t nd, capd;
 	dom_row *rows;
@@ -44,6 +44,31 @@ static gl_time pct(const gl_time *v, size_t n, int p)
 	return v[r ? r - 1 : 0];
 }
 
+int admin_tally_pair(admin_tally *t, const gl_config *cfg, gl_time now,
+		     const void *key, size_t klen, const void *val,
+		     size_t vlen, gl_pair *p)
+{
+	int rc = gl_pair_decode(key, klen, val, vlen, p, NULL);
+
+	if (rc > 0)
+		return 0;       /* the database whitelist */
+	if (rc < 0) {
+		t->bad++;
+		return 0;
+	}
+	if (p->kind == GL_KEY_CLIENT) {
+		t->clients++;
+		t->auto_clients += gl_policy_auto_whitelisted(cfg, &p->c, NULL,
+							      now);
+		return 0;
+	}
+	if (p->r.state == GL_PASSED)
+		t->passed++;
+	else
+		t->pending++;
+	return 1;
+}
+
 static int stats_one(void *arg, const void *key, size_t klen, const void *val,
 		     size_t vlen)
 {
@@ -52,28 +77,14 @@ static int stats_one(void *arg, const void *key, size_t klen, const void *val,
 	const gl_triplet *t = &p.t;
 	const gl_record *r = &p.r;
 
-	int rc = gl_pair_decode(key, klen, val, vlen, &p, NULL);
-
-	if (rc > 0)
+	if (!admin_tally_pair(&sc->n, sc->cfg, sc->now, key, klen, val, vlen,
+			      &p))
 		return 0;
-	if (rc < 0) {
-		sc->bad++;
-		return 0;
-	}
-	if (p.kind == GL_KEY_CLIENT) {
-		sc->clients++;
-		sc->auto_clients += gl_policy_auto_whitelisted(sc->cfg, &p.c,
-							       NULL, sc->now);
-		return 0;
-	}
 	if (gl_window_add(&sc->win, r) < 0)
 		die("out of memory");
 	if (r->state == GL_PASSED) {
-		sc->passed++;
 		grow(&sc->delays, sc->nd, &sc->capd, sizeof *sc->delays);
 		sc->delays[sc->nd++] = r->passed_at - r->first_seen;
-	} else {
-		sc->pending++;
 	}
 	if (sc->by_domain) {
 		dom_row *d;
@@ -251,13 +262,13 @@ int cmd_stats(admin *a, int argc, char **argv)
 		if (json) {
 			json_t *o = json_pack(
 				"{s:I, s:I, s:{s:I, s:I}, s:I, s:{s:I}}",
-				"pending", (json_int_t)sc.pending,
-				"passed", (json_int_t)sc.passed,
+				"pending", (json_int_t)sc.n.pending,
+				"passed", (json_int_t)sc.n.passed,
 				"whitelist", "files",
 				(json_int_t)count_entries(cfg->whitelist),
 				"database", (json_int_t)count_entries(dbwl),
 				"auto_whitelisted_clients",
-				(json_int_t)sc.auto_clients,
+				(json_int_t)sc.n.auto_clients,
 				"delay", "count", (json_int_t)sc.nd);
 			json_t *d = json_object_get(o, "delay");
 
@@ -278,12 +289,12 @@ int cmd_stats(admin *a, int argc, char **argv)
 					"sentinel", via));
 			emit(o, "the statistics");
 		} else {
-			printf("triplets:   %u pending, %u passed\n", sc.pending,
-			       sc.passed);
+			printf("triplets:   %lu pending, %lu passed\n",
+			       sc.n.pending, sc.n.passed);
 			printf("whitelist:  %u entries in files, %u in the database\n",
 			       count_entries(cfg->whitelist), count_entries(dbwl));
-			printf("clients:    %u auto-whitelisted (of %u that passed mail)\n",
-			       sc.auto_clients, sc.clients);
+			printf("clients:    %lu auto-whitelisted (of %lu that passed mail)\n",
+			       sc.n.auto_clients, sc.n.clients);
 			if (sc.nd)
 				printf("delay seen by passed mail: %zu triplets, "
 				       "median %llds, p95 %llds, max %llds\n", sc.nd,
@@ -300,9 +311,9 @@ int cmd_stats(admin *a, int argc, char **argv)
 		}
 		gl_whitelist_free(dbwl);
 	}
-	if (sc.bad)
-		fprintf(stderr, "%s: %u records could not be read (see "
-			"'recover')\n", progname, sc.bad);
+	if (sc.n.bad)
+		fprintf(stderr, "%s: %lu records could not be read (see "
+			"'recover')\n", progname, sc.n.bad);
 	for (r = 0; r < sc.nr; r++)
 		free(sc.rows[r].domain);
 	free(sc.rows);
