@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/addr.h"
 #include "core/counters.h"
 #include "core/decide.h"
 #include "core/psl.h"
@@ -340,6 +341,7 @@ int greylist_preload(uschar **yield, int argc, uschar *argv[])
 
 	if (!done && argc >= 1 && argv[0] != NULL) {
 		done = 1;
+		gl_addr_bind();
 		if (preload_plan((const char *)argv[0], &backend, &pools) == 0) {
 			const char *reg;
 

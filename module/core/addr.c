@@ -130,3 +130,24 @@ int gl_net_contains(const CIDR *net, const CIDR *ip)
 {
 	return net->proto == ip->proto && cidr_contains(net, ip) == 0;
 }
+
+void gl_addr_bind(void)
+{
+	static const char *const addrs[] = {
+		"192.0.2.1", "2001:db8::1", "::ffff:192.0.2.1"
+	};
+	char out[64];
+	CIDR ip, net;
+	gl_err err;
+	size_t i;
+
+	for (i = 0; i < sizeof addrs / sizeof *addrs; i++) {
+		if (gl_ip_parse(addrs[i], &ip, &err) < 0 ||
+		    gl_net_parse(addrs[i], &net, &err) < 0)
+			continue;
+		if (gl_ip_subnet(&ip, 24, 64, out, sizeof out, &err) < 0)
+			continue;
+		(void)gl_net_contains(&net, &ip);
+		(void)cidr_equals(&net, &ip);
+	}
+}
