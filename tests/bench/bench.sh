@@ -29,7 +29,9 @@
 # runs, and the module's refresh of a passed record's last_seen, once per
 # pass_lifetime/64, does not occur in them); and the same traffic with
 # one RCPT per connection (mx1). postgrey is left out of part 1b.
-# Prints medians over BENCH_REPS runs, the ratios, and whether each target
+# Runs BENCH_REPS rounds, each of every variant in turn on a fresh daemon
+# and store (so a drift of the machine's speed moves all alike), and
+# prints the medians over the rounds, the ratios, and whether each target
 # of the benchmark is met, and keeps the raw lines in BENCH_OUT. Part 2
 # times the store alone (GDBM and LMDB) at 10k, 100k and 1M records, and
 # the slowest decision while purge runs.
@@ -75,7 +77,7 @@ HZ=$(getconf CLK_TCK)
 # g % 10 == 9), and the retries the warm-up prepares for all of them.
 BUDGET=$((MX_N / 10 + 1))
 set -- $MX_CONCS $MX1_CONCS
-POOL=$((BUDGET * REPS * $#))
+POOL=$((BUDGET * $#)) # each round starts a fresh store
 
 # cpu_ticks PID [children]: utime+stime of PID, or of its reaped children.
 cpu_ticks() {
@@ -105,6 +107,7 @@ make_acl() {
 }
 
 start_greylistd() {
+	rm -rf "$T/greylistd" # a fresh state each round
 	mkdir -p "$T/greylistd"
 	chmod 0755 "$T/greylistd"
 	# greylistd passes a retry when first + retryMin < now, in whole
@@ -134,6 +137,7 @@ EOC
 }
 
 start_postgrey() {
+	rm -rf "$T/postgrey" # a fresh database each round
 	mkdir -p "$T/postgrey"
 	chown postgrey "$T/postgrey" 2>/dev/null
 	PGPORT=$(free_port) || return 1
@@ -168,6 +172,7 @@ tmpfs_dir() {
 # setup VARIANT: starts what the variant needs and its receiving Exim.
 setup() {
 	AUX_PID=""; RCPT_ACL=$T/acl-snippet; GL_EXTRA="auto_whitelist_clients = 0"
+	rm -rf "$T/mx-$1" # a fresh receiver (and store) each round
 	so=$GL_SO; log=none
 	case $1 in
 	exim) : >"$T/acl-none"; RCPT_ACL=$T/acl-none ;;
@@ -261,27 +266,32 @@ make_acl "$T/acl-snippet" || exit 1
 echo "# bench: part 1 mode=$MODE repeat=$REPEAT% clients=[$CONCS]; part 1b MX traffic clients=[$MX_CONCS], one RCPT per connection clients=[$MX1_CONCS]; reps=$REPS rcpts<=$N messages<=$MX_N secs<=$SECS $(nproc) cores" | tee -a "$OUT"
 echo "# acl: every greylisting variant runs the module's snippet (rcpt-acl.conf) with only the expansion that asks the greylister changed; Exim alone has no greylisting statement. Logging: each deferral by Exim's reject line, log_reject_target = ${EXIM_LOG:-(none)}; the module's own line off (log = none), except in logall (log = all). Delay 1 s, auto-whitelisting off." | tee -a "$OUT"
 echo "# floor: gl-floor.so through the same snippet; it stores nothing across connections: for the MX traffic it decides from gl-load's sender names (mxk- known, mxr- retry), the decisions a greylister would make for this traffic, without any storage" | tee -a "$OUT"
+# Rounds: each runs every variant once, each point once, on a fresh
+# daemon and store; the medians are over the rounds. Interleaved so, a
+# machine whose speed drifts during the benchmark (a shared virtual
+# machine) moves every variant alike, and the ratios stay fair.
+rep=1
+while [ $rep -le $REPS ]; do
 for v in $VARIANTS; do
 	setup "$v"; rc=$?
-	if [ $rc -eq 2 ]; then echo "# $v: not installed, skipped" | tee -a "$OUT"; continue; fi
+	if [ $rc -eq 2 ]; then
+		[ $rep -gt 1 ] || echo "# $v: not installed, skipped" | tee -a "$OUT"
+		continue
+	fi
 	[ $rc -eq 0 ] || { echo "# $v: could not start" | tee -a "$OUT"; teardown; continue; }
 	"$LOAD" -p "$RPORT" -c 4 -n 200 -t 5 -s 999 >/dev/null 2>&1 # warm-up
 	sleep 0.3
 	if [ "$v" = floor ] && [ "$PMODE" = connect ]; then
-		echo "# floor: not in part 1 with BENCH_MODE=connect (it cannot tell a repeat on a new connection)" | tee -a "$OUT"
+		[ $rep -gt 1 ] || echo "# floor: not in part 1 with BENCH_MODE=connect (it cannot tell a repeat on a new connection)" | tee -a "$OUT"
 	else
 		for c in $CONCS; do
-			r=1
-			while [ $r -le $REPS ]; do
-				measure "$v" "$PMODE" "$c" "$r" -n "$N" -r "$REPEAT" \
-					-s "$c$r" $( [ "$PMODE" = connect ] && echo -1)
-				r=$((r + 1))
-			done
+			measure "$v" "$PMODE" "$c" "$rep" -n "$N" -r "$REPEAT" \
+				-s "$c$rep" $( [ "$PMODE" = connect ] && echo -1)
 		done
 	fi
 	if has "$MX_VARIANTS" "$v" && [ -n "$MX_CONCS$MX1_CONCS" ]; then
 		line=$("$LOAD" -p "$RPORT" -W -c 8 -K "$KNOWN" -R 0 -M "$POOL" -d 1100 -s 1)
-		echo "warmup variant=$v known=$KNOWN retries=$POOL $line" | tee -a "$OUT"
+		echo "warmup variant=$v run=$rep known=$KNOWN retries=$POOL $line" | tee -a "$OUT"
 		u=$(field "$line" unexpected)
 		case $v in exim|floor) ;; *)
 			[ "${u:-0}" = 0 ] || echo "# WARNING $v warm-up: $u RCPTs answered otherwise than a greylister would" | tee -a "$OUT" ;;
@@ -290,18 +300,16 @@ for v in $VARIANTS; do
 		for m in mx mx1; do
 			[ $m = mx ] && { cs=$MX_CONCS; k=3; } || { cs=$MX1_CONCS; k=1; }
 			for c in $cs; do
-				r=1
-				while [ $r -le $REPS ]; do
-					measure "$v" "$m" "$c" "$r" -m -k "$k" -n "$MX_N" \
-						-K "$KNOWN" -R "$off" -M "$BUDGET" \
-						-s "$( [ $m = mx ] && echo 2 || echo 3)$c$r"
-					off=$((off + BUDGET))
-					r=$((r + 1))
-				done
+				measure "$v" "$m" "$c" "$rep" -m -k "$k" -n "$MX_N" \
+					-K "$KNOWN" -R "$off" -M "$BUDGET" \
+					-s "$( [ $m = mx ] && echo 2 || echo 3)$c$rep"
+				off=$((off + BUDGET))
 			done
 		done
 	fi
 	teardown
+done
+rep=$((rep + 1))
 done
 
 # The medians of each variant's runs at each point, one line each in $OUT:
