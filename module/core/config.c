@@ -386,7 +386,7 @@ int gl_config_load(const char *path, gl_config *cfg, gl_err *err)
 	gl_config_defaults(cfg);
 	if (gl_copy(cfg->path, sizeof cfg->path, path) < 0)
 		return gl_fail(err, "configuration file name too long");
-	fp = gl_fopen_regular(path, &why);
+	fp = gl_fopen_regular(path, NULL, &why);
 	if (fp == NULL)
 		return gl_fail(err, "%s: cannot open configuration: %s", path,
 			       why);

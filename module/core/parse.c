@@ -84,7 +84,8 @@ int gl_read_line(FILE *fp, char *line, size_t sz)
 	return 2;
 }
 
-FILE *gl_fopen_regular(const char *path, const char **why_r)
+FILE *gl_fopen_regular(const char *path, struct stat *st_r,
+		       const char **why_r)
 {
 	struct stat st;
 	FILE *fp;
@@ -107,5 +108,7 @@ FILE *gl_fopen_regular(const char *path, const char **why_r)
 		close(fd);
 		return NULL;
 	}
+	if (st_r != NULL)
+		*st_r = st;
 	return fp;
 }

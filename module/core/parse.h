@@ -7,6 +7,7 @@
 #define GL_PARSE_H
 
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "gl.h"
 
@@ -26,10 +27,12 @@ int gl_parse_uint(const char *v, long max, long *out) GL_WUR;
 /*
  * Opens path for reading when it is a regular file: a FIFO (which would
  * block the opener until a writer comes), a device (/dev/zero never
- * ends) or a directory is refused. NULL with *why_r saying why (a
- * static string) otherwise.
+ * ends) or a directory is refused. Fills *st_r (when not NULL) with the
+ * open file's status. NULL with *why_r saying why (a static string)
+ * otherwise; *st_r then undefined.
  */
-FILE *gl_fopen_regular(const char *path, const char **why_r);
+FILE *gl_fopen_regular(const char *path, struct stat *st_r,
+		       const char **why_r);
 
 /* Reads a whole line of fp into line (sz bytes, NUL-terminated): 0 at
  * end of file, 1 a line, 2 a line too long for line (its first sz - 1

@@ -169,49 +169,20 @@ gl_wl_entry *gl_pgwl_parse(const char *line, enum gl_pg_kind kind,
 	return e;
 }
 
+/* A line of a postgrey file; arg points to its gl_pg_kind. */
+static gl_wl_entry *pg_line(const char *line, const char *origin,
+			    gl_time mtime, void *arg, int *blank, gl_err *err)
+{
+	(void)mtime;
+	return gl_pgwl_parse(line, *(const enum gl_pg_kind *)arg, origin,
+			     blank, err);
+}
+
 int gl_pgwl_load_file(gl_whitelist **wlp, const char *path,
 		      enum gl_pg_kind kind, gl_notes *notes, gl_err *err)
 {
-	char line[GL_WL_LINE_MAX + 2], origin[PATH_MAX + 16];
-	const char *what = kind == GL_PG_CLIENTS ? "whitelist_clients" :
-			   "whitelist_recipients";
-	const char *whyopen;
-	gl_wl_entry *e, **tail;
-	unsigned lineno = 0;
-	gl_err why;
-	int blank, got;
-	FILE *fp;
-
-	if (*wlp == NULL && (*wlp = calloc(1, sizeof **wlp)) == NULL)
-		return gl_fail(err, "out of memory");
-	for (tail = &(*wlp)->head; *tail != NULL; tail = &(*tail)->next)
-		;
-	fp = gl_fopen_regular(path, &whyopen);
-	if (fp == NULL) {
-		gl_note(notes, "%s: cannot open %s file: %s; none of its "
-			"entries is in force", path, what, whyopen);
-		return 0;
-	}
-	while ((got = gl_read_line(fp, line, sizeof line)) != 0) {
-		lineno++;
-		if (got == 2) {
-			gl_note(notes, "%s:%u: line longer than %d bytes; "
-				"skipped", path, lineno, GL_WL_LINE_MAX);
-			continue;
-		}
-		snprintf(origin, sizeof origin, "%s:%u", path, lineno);
-		e = gl_pgwl_parse(line, kind, origin, &blank, &why);
-		if (e != NULL) {
-			*tail = e;
-			tail = &e->next;
-		} else if (!blank) {
-			gl_note(notes, "%s:%u: %s; line skipped", path, lineno,
-				why.msg);
-		}
-	}
-	if (ferror(fp))
-		gl_note(notes, "%s: read error after line %u; the entries "
-			"after it are not in force", path, lineno);
-	fclose(fp);
-	return 0;
+	return gl_wl_read_file(wlp, path, kind == GL_PG_CLIENTS ?
+			       "whitelist_clients file" :
+			       "whitelist_recipients file", pg_line, &kind,
+			       notes, err);
 }

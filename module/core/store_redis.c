@@ -723,7 +723,7 @@ static int read_secret(const char *file, const char *what, char *buf,
 		       size_t sz, gl_err *err)
 {
 	const char *why = "empty file";
-	FILE *fp = gl_fopen_regular(file, &why);
+	FILE *fp = gl_fopen_regular(file, NULL, &why);
 
 	if (fp == NULL || fgets(buf, (int)sz, fp) == NULL) {
 		gl_fail(err, "%s: cannot read the %s: %s", file, what, why);

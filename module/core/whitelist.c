@@ -311,8 +311,9 @@ bad:
 	return NULL;
 }
 
-int gl_whitelist_load_file(gl_whitelist **wlp, const char *path,
-			   int sender_normalize, gl_notes *notes, gl_err *err)
+int gl_wl_read_file(gl_whitelist **wlp, const char *path, const char *what,
+		    gl_wl_line_fn *fn, void *arg, gl_notes *notes,
+		    gl_err *err)
 {
 	char line[GL_WL_LINE_MAX + 2], origin[PATH_MAX + 16];
 	gl_wl_entry *e, **tail = NULL;
@@ -325,14 +326,12 @@ int gl_whitelist_load_file(gl_whitelist **wlp, const char *path,
 
 	if (list_tail(wlp, &tail, err) < 0)
 		return -1;
-	fp = gl_fopen_regular(path, &whyopen);
+	fp = gl_fopen_regular(path, &st, &whyopen);
 	if (fp == NULL) {
-		gl_note(notes, "%s: cannot open whitelist: %s; none of its "
-			"entries is in force", path, whyopen);
+		gl_note(notes, "%s: cannot open %s: %s; none of its "
+			"entries is in force", path, what, whyopen);
 		return 0;
 	}
-	if (fstat(fileno(fp), &st) < 0)
-		st.st_mtime = 0;
 	while ((got = gl_read_line(fp, line, sizeof line)) != 0) {
 		lineno++;
 		if (got == 2) {
@@ -341,8 +340,7 @@ int gl_whitelist_load_file(gl_whitelist **wlp, const char *path,
 			continue;
 		}
 		snprintf(origin, sizeof origin, "%s:%u", path, lineno);
-		e = gl_wl_parse(line, sender_normalize, (gl_time)st.st_mtime,
-				origin, &blank, &why);
+		e = fn(line, origin, (gl_time)st.st_mtime, arg, &blank, &why);
 		if (e != NULL) {
 			*tail = e;
 			tail = &e->next;
@@ -356,6 +354,20 @@ int gl_whitelist_load_file(gl_whitelist **wlp, const char *path,
 			"after it are not in force", path, lineno);
 	fclose(fp);
 	return 0;
+}
+
+/* A line of a whitelist file; arg points to sender_normalize. */
+static gl_wl_entry *wl_line(const char *line, const char *origin,
+			    gl_time mtime, void *arg, int *blank, gl_err *err)
+{
+	return gl_wl_parse(line, *(const int *)arg, mtime, origin, blank, err);
+}
+
+int gl_whitelist_load_file(gl_whitelist **wlp, const char *path,
+			   int sender_normalize, gl_notes *notes, gl_err *err)
+{
+	return gl_wl_read_file(wlp, path, "whitelist", wl_line,
+			       &sender_normalize, notes, err);
 }
 
 /* host matches "name" exactly or "*.name" with one or more labels more. */

@@ -80,6 +80,27 @@ int gl_whitelist_load_file(gl_whitelist **wl, const char *path,
 			   gl_err *err) GL_WUR;
 
 /*
+ * One line (without newline) of a list file: a new entry, or NULL with
+ * *blank set (nothing on it) or err (why not). origin is "FILE:LINE",
+ * mtime the file's modification time, arg what gl_wl_read_file() got.
+ */
+typedef gl_wl_entry *gl_wl_line_fn(const char *line, const char *origin,
+				   gl_time mtime, void *arg, int *blank,
+				   gl_err *err);
+
+/*
+ * What gl_whitelist_load_file() and gl_pgwl_load_file() share: appends
+ * the entries fn makes of each line of the regular file path to *wl
+ * (created when NULL), with what gl_whitelist_load_file() says of bad
+ * lines, lines too long and read errors. A file that cannot be opened
+ * adds one note, "PATH: cannot open WHAT: WHY; ...", and no entry.
+ * Returns -1 with err only when out of memory.
+ */
+int gl_wl_read_file(gl_whitelist **wl, const char *path, const char *what,
+		    gl_wl_line_fn *fn, void *arg, gl_notes *notes,
+		    gl_err *err) GL_WUR;
+
+/*
  * Appends the entries of text (len bytes of lines in the file format, as
  * the database keeps them) to *wl, each with the given origin. Bad lines
  * are skipped and noted as by gl_whitelist_load_file().
