@@ -3,11 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 int gl_fail(gl_err *err, const char *fmt, ...)
@@ -140,6 +142,27 @@ int gl_copy_file(const char *from, const char *to)
 	close(in);
 	errno = e;
 	return rc;
+}
+
+int gl_snapshot_stage(const char *path, const char *snapshot,
+		      const char *tmp, int (*readable)(const char *),
+		      gl_err *err)
+{
+	char aside[PATH_MAX + 32];
+
+	if (gl_copy_file(snapshot, tmp) != 0) {
+		gl_fail(err, "%s: cannot restore from %s: %s", path, snapshot,
+			strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	if (readable(tmp))
+		return 1;
+	snprintf(aside, sizeof aside, "%s.broken-%lld", snapshot,
+		 (long long)time(NULL));
+	(void)rename(snapshot, aside);
+	unlink(tmp);
+	return 0;
 }
 
 static pid_t cached_pid;

@@ -87,6 +87,20 @@ int gl_copy_fd(int in, int out) GL_WUR;
  * truncated): 0, or -1 with errno (to may be left partly written). */
 int gl_copy_file(const char *from, const char *to) GL_WUR;
 
+/*
+ * What the GDBM and LMDB backends share when they restore the database
+ * path from snapshot: copies snapshot to the new file tmp and checks the
+ * copy with readable() (1 when the store's library opens it). 1: a good
+ * copy is in tmp, for the caller to put in place. 0: the library cannot
+ * open it, so the snapshot is moved aside (SNAPSHOT.broken-TIME, for
+ * greylist-admin recover) and tmp removed: the database starts empty.
+ * -1 with err ("PATH: cannot restore from SNAPSHOT: why") when it
+ * could not be copied; tmp removed.
+ */
+int gl_snapshot_stage(const char *path, const char *snapshot,
+		      const char *tmp, int (*readable)(const char *),
+		      gl_err *err) GL_WUR;
+
 /* getpid() without a system call each time: the id is cached and the
  * cache dropped in the child at fork() (pthread_atfork). Lets code that
  * must notice a fork (handles that cannot cross one) check per call. */

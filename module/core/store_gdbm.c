@@ -125,24 +125,19 @@ static int gdbm_readable(const char *path)
  */
 static int restore(gstore *s, gl_err *err)
 {
-	char tmp[PATH_MAX + 32], aside[PATH_MAX + 32];
-	int rc = 0;
+	char tmp[PATH_MAX + 32];
+	int rc;
 
 	if (access(s->snapshot, F_OK) != 0 && errno == ENOENT)
 		return 0;
 	snprintf(tmp, sizeof tmp, "%s.restore.%ld", s->path, (long)gl_pid());
-	if (gl_copy_file(s->snapshot, tmp) != 0) {
-		rc = gl_fail(err, "%s: cannot restore from %s: %s", s->path,
+	rc = gl_snapshot_stage(s->path, s->snapshot, tmp, gdbm_readable, err);
+	if (rc == 1) {
+		rc = link(tmp, s->path) == 0 || errno == EEXIST ? 0 :
+		     gl_fail(err, "%s: cannot restore from %s: %s", s->path,
 			     s->snapshot, strerror(errno));
-	} else if (!gdbm_readable(tmp)) {
-		snprintf(aside, sizeof aside, "%s.broken-%lld", s->snapshot,
-			 (long long)time(NULL));
-		(void)rename(s->snapshot, aside);
-	} else if (link(tmp, s->path) != 0 && errno != EEXIST) {
-		rc = gl_fail(err, "%s: cannot restore from %s: %s", s->path,
-			     s->snapshot, strerror(errno));
+		unlink(tmp);
 	}
-	unlink(tmp);
 	return rc;
 }
 

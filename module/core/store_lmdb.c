@@ -130,7 +130,7 @@ static int lmdb_readable(const char *path)
  */
 static int restore(lstore *s, gl_err *err)
 {
-	char tmp[PATH_MAX + 16], aside[PATH_MAX + 32];
+	char tmp[PATH_MAX + 16];
 	struct stat st;
 	int rc = 0;
 
@@ -142,18 +142,11 @@ static int restore(lstore *s, gl_err *err)
 	if (stat(s->path, &st) == 0) /* another process was first */
 		goto out;
 	snprintf(tmp, sizeof tmp, "%s.restore", s->path);
-	if (gl_copy_file(s->snapshot, tmp) != 0) {
-		rc = gl_fail(err, "%s: cannot restore from %s: %s", s->path,
+	rc = gl_snapshot_stage(s->path, s->snapshot, tmp, lmdb_readable, err);
+	if (rc == 1)
+		rc = rename(tmp, s->path) == 0 ? 0 :
+		     gl_fail(err, "%s: cannot restore from %s: %s", s->path,
 			     s->snapshot, strerror(errno));
-	} else if (!lmdb_readable(tmp)) {
-		snprintf(aside, sizeof aside, "%s.broken-%lld", s->snapshot,
-			 (long long)time(NULL));
-		(void)rename(s->snapshot, aside);
-		unlink(tmp);
-	} else if (rename(tmp, s->path) != 0) {
-		rc = gl_fail(err, "%s: cannot restore from %s: %s", s->path,
-			     s->snapshot, strerror(errno));
-	}
 out:
 	gl_plock_unlock(&s->lock);
 	return rc;
