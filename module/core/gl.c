@@ -144,6 +144,18 @@ int gl_copy_file(const char *from, const char *to)
 	return rc;
 }
 
+int gl_dir_of(const char *path, char *dir, size_t sz)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash == NULL || slash == path ? 1 : (size_t)(slash - path);
+
+	if (n >= sz)
+		return -1;
+	memcpy(dir, slash == NULL ? "." : path, n);
+	dir[n] = '\0';
+	return 0;
+}
+
 int gl_snapshot_stage(const char *path, const char *snapshot,
 		      const char *tmp, int (*readable)(const char *),
 		      gl_err *err)

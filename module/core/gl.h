@@ -87,6 +87,10 @@ int gl_copy_fd(int in, int out) GL_WUR;
  * truncated): 0, or -1 with errno (to may be left partly written). */
 int gl_copy_file(const char *from, const char *to) GL_WUR;
 
+/* The directory holding path into dir (sz bytes): "." when path has no
+ * '/', "/" for a file at the root; -1 when it does not fit. */
+int gl_dir_of(const char *path, char *dir, size_t sz) GL_WUR;
+
 /*
  * What the GDBM and LMDB backends share when they restore the database
  * path from snapshot: copies snapshot to the new file tmp and checks the

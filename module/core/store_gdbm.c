@@ -245,17 +245,12 @@ static int fetch(gstore *s, GDBM_FILE db, const void *key, size_t klen,
 static int on_tmpfs(gstore *s)
 {
 	char dir[PATH_MAX];
-	const char *slash;
 	struct statfs fs;
-	size_t n;
 
 	if (s->on_tmpfs >= 0)
 		return s->on_tmpfs;
-	slash = strrchr(s->path, '/');
-	n = slash == NULL ? 1 : slash == s->path ? 1 : (size_t)(slash - s->path);
-	memcpy(dir, slash == NULL ? "." : s->path, n);
-	dir[n] = '\0';
-	s->on_tmpfs = statfs(dir, &fs) == 0 &&
+	s->on_tmpfs = gl_dir_of(s->path, dir, sizeof dir) == 0 &&
+		      statfs(dir, &fs) == 0 &&
 		      (fs.f_type == 0x01021994 /* TMPFS_MAGIC */ ||
 		       fs.f_type == 0x858458f6 /* RAMFS_MAGIC */);
 	return s->on_tmpfs;
@@ -664,14 +659,10 @@ void gl_gdbm_set_snapshot(gl_store *st, const char *snapshot)
 static void sync_dir(const char *path)
 {
 	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	size_t n = slash == NULL ? 1 : (slash == path ? 1 : (size_t)(slash - path));
 	int fd;
 
-	if (n >= sizeof dir)
+	if (gl_dir_of(path, dir, sizeof dir) < 0)
 		return;
-	memcpy(dir, slash == NULL ? "." : path, n);
-	dir[n] = '\0';
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
 		(void)fsync(fd);

@@ -412,6 +412,28 @@ static void test_long_line(void **state)
 	(void)state;
 }
 
+/* gl_dir_of: the directory a database, snapshot or lock file lies in. */
+static void test_dir_of(void **state)
+{
+	static const struct { const char *path, *dir; size_t sz; int rc; } t[] = {
+		{ "/run/exim4/greylist.gdbm", "/run/exim4", 64, 0 },
+		{ "/greylist.gdbm", "/", 64, 0 },
+		{ "greylist.gdbm", ".", 64, 0 },
+		{ "db/greylist.gdbm", "db", 64, 0 },
+		{ "/run/exim4/greylist.gdbm", NULL, 10, -1 }, /* "/run/exim4" + NUL */
+		{ "/run/exim4/greylist.gdbm", "/run/exim4", 11, 0 },
+	};
+	char out[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof t / sizeof *t; i++) {
+		assert_int_equal(gl_dir_of(t[i].path, out, t[i].sz), t[i].rc);
+		if (t[i].rc == 0)
+			assert_string_equal(out, t[i].dir);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -426,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_hostports),
 		cmocka_unit_test(test_redis_keys),
+		cmocka_unit_test(test_dir_of),
 	};
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);
 }
