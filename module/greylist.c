@@ -326,9 +326,10 @@ static int preload_plan(const char *conf, int *backend_r, int *pools_r)
  * then loaded once, in the daemon, and every connection process inherits
  * it loaded instead of loading it (and the store library) again, which is
  * most of what the module costs a short connection. Once per process it
- * loads the library of the backend CONF names and, with match_pools,
- * libpsl and the Public Suffix List (preload_plan() reads CONF in a
- * child); it opens no store, keeps no configuration (the connection
+ * resolves libcidr's lazily bound functions (gl_addr_bind), loads the
+ * library of the backend CONF names and, with match_pools, libpsl and
+ * the Public Suffix List (preload_plan() reads CONF in a child); it
+ * opens no store, keeps no configuration (the connection
  * processes read their own) and reports nothing: a problem shows at the
  * first RCPT, in the connection process, as without it.
  */
