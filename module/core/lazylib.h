@@ -47,7 +47,7 @@ void *gl_dl_open(const char *soname, const char *const *names, size_t n,
 	X(gdbm_db_strerror) X(gdbm_delete) X(gdbm_errno_location) \
 	X(gdbm_exists) X(gdbm_fd_open) X(gdbm_fdesc) X(gdbm_fetch) \
 	X(gdbm_firstkey) X(gdbm_last_errno) X(gdbm_nextkey) X(gdbm_recover) \
-	X(gdbm_store) X(gdbm_strerror)
+	X(gdbm_setopt) X(gdbm_store) X(gdbm_strerror)
 
 #define GL_LMDB_FUNCS(X) X(mdb_cursor_close) X(mdb_cursor_get) \
 	X(mdb_cursor_open) X(mdb_dbi_open) X(mdb_del) X(mdb_env_close) \
@@ -89,6 +89,7 @@ extern struct gl_redis_api gl_redis_api;
 #define gdbm_last_errno (*gl_gdbm_api.gdbm_last_errno)
 #define gdbm_nextkey (*gl_gdbm_api.gdbm_nextkey)
 #define gdbm_recover (*gl_gdbm_api.gdbm_recover)
+#define gdbm_setopt (*gl_gdbm_api.gdbm_setopt)
 #define gdbm_store (*gl_gdbm_api.gdbm_store)
 #define gdbm_strerror (*gl_gdbm_api.gdbm_strerror)
 #endif

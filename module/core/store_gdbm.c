@@ -24,6 +24,24 @@
  * exclusion that matters (and keeps other GDBM programs out): with the
  * queue held it is granted at once. When FILE.wlock cannot be opened (a
  * read-only directory) the file lock alone is used, as before.
+ *
+ * On a tmpfs a session's writer is not closed at the end of the
+ * decision but kept, unlocked, for the process's next decision (a
+ * connection's next RCPT): reopening costs about ten system calls and
+ * GDBM's buffers, which is most of a decision when one process decides
+ * alone. The kept handle's cached header, directory and buckets are only
+ * right while nobody else writes the file, so a session that wrote
+ * stamps the file's modification time with the exact time (nanoseconds,
+ * futimens) before it lets go, and the handle is kept only with such a
+ * stamp of its own (or, when the session wrote nothing, with the stamp
+ * it was taken back with). It is used again only when, under the file
+ * lock, the file at the path is still the same file (device and inode:
+ * not replaced by a restore or a recover) with that very stamp. Any
+ * other write, by another session, by greylist-admin or by another GDBM
+ * program, leaves another time (its own stamp, or the kernel's clock of
+ * that write, which ticks in milliseconds and would have to fall on the
+ * stamp's nanosecond), and the handle is closed and the file opened
+ * anew, as without keeping. A handle that met an error is never kept.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,6 +72,13 @@ typedef struct gstore {
 	int session;              /* inside gl_store_session(st, 1) */
 	int on_tmpfs;             /* -1 unknown, 0 no, 1 yes */
 	GDBM_FILE held;           /* the session's writer, locked; or NULL */
+	int held_bad;             /* held met an error: close, never keep */
+	int held_wrote;           /* held wrote (or tried to) */
+	int held_stamped;         /* kept_mtime is a stamp of ours */
+	GDBM_FILE kept;           /* the last session's writer, unlocked */
+	dev_t kept_dev;           /* ... the file it has open */
+	ino_t kept_ino;
+	struct timespec kept_mtime; /* ... and its stamp when let go */
 } gstore;
 
 /*
@@ -256,6 +282,91 @@ static int on_tmpfs(gstore *s)
 	return s->on_tmpfs;
 }
 
+/* Buckets a kept handle caches: a decision reads at most three.
+ * GDBM's own cache grows with what a handle reads (8 MB, 2048 buckets,
+ * after 50,000 decisions on a file of 200,000 records): kept for a
+ * connection's life in every Exim process, that would not do. */
+#define KEPT_CACHE 16
+
+/* Notes which file db, a session's writer, has open and its stamp, for
+ * keeping it, and bounds its cache; a handle whose file cannot be
+ * examined, or whose cache cannot be bounded, is not kept. */
+static void note_file(gstore *s, GDBM_FILE db)
+{
+	struct stat st;
+	size_t cache = KEPT_CACHE;
+
+	s->held_wrote = 0;
+	s->held_stamped = 0;
+	s->held_bad = fstat(gdbm_fdesc(db), &st) != 0 ||
+		      gdbm_setopt(db, GDBM_SETCACHESIZE, &cache,
+				  sizeof cache) != 0;
+	s->kept_dev = st.st_dev;
+	s->kept_ino = st.st_ino;
+	s->kept_mtime = st.st_mtim;
+}
+
+/*
+ * Stamps the file db wrote with the exact time, while it is still
+ * locked, and notes the stamp: the mark by which the handle, kept, is
+ * known to be still right (see the top). A stamp that cannot be set
+ * (futimens needs the file's owner) only means the handle is not kept.
+ */
+static void stamp_file(gstore *s, GDBM_FILE db)
+{
+	struct timespec ts[2];
+
+	ts[0].tv_sec = 0;
+	ts[0].tv_nsec = UTIME_OMIT;
+	if (clock_gettime(CLOCK_REALTIME, &ts[1]) != 0 ||
+	    futimens(gdbm_fdesc(db), ts) != 0) {
+		s->held_bad = 1;
+	} else {
+		s->kept_mtime = ts[1];
+		s->held_stamped = 1;
+	}
+}
+
+/*
+ * With the queue held: locks the kept handle's file and returns the
+ * handle when it is still right (the same file at the path, with the
+ * stamp it was let go with); otherwise closes it and opens the file
+ * anew. NULL with err when that fails. The kept handle is gone either
+ * way.
+ */
+static int kept_current(const gstore *s)
+{
+	struct stat st;
+
+	return stat(s->path, &st) == 0 && st.st_dev == s->kept_dev &&
+	       st.st_ino == s->kept_ino &&
+	       st.st_mtim.tv_sec == s->kept_mtime.tv_sec &&
+	       st.st_mtim.tv_nsec == s->kept_mtime.tv_nsec;
+}
+
+static GDBM_FILE take_kept(gstore *s, gl_err *err)
+{
+	GDBM_FILE db = s->kept;
+	int absent;
+
+	s->kept = NULL;
+	if (gl_flock_wait(gdbm_fdesc(db), LOCK_EX,
+			  gl_store_left_us(&s->base, s->lock_timeout_ms)) == 0) {
+		if (kept_current(s)) {
+			s->held_wrote = 0;
+			s->held_bad = 0;
+			s->held_stamped = 1;
+			return db;
+		}
+		unlock_db(db);
+	}
+	gdbm_close(db); /* writes nothing: each store wrote its changes */
+	db = open_locked(s, GDBM_WRCREAT, &absent, err);
+	if (db != NULL)
+		note_file(s, db);
+	return db;
+}
+
 /*
  * Inside a session on a tmpfs: *db_r is the session's writer, opened
  * (queue, file lock, GDBM_WRCREAT) at the first call. 0 with *db_r NULL
@@ -269,8 +380,29 @@ static int session_db(gstore *s, GDBM_FILE *db_r, gl_err *err)
 	*db_r = NULL;
 	if (!s->session || !on_tmpfs(s))
 		return 0;
-	if (s->held == NULL)
+	/* A kept handle already out of date is dropped before queueing:
+	 * the lock is not held while it is freed, and GDBM's buffers for
+	 * the new open then come from the memory it leaves, not from fresh
+	 * pages (Exim takes what is freed early, and each fresh page is a
+	 * page fault). One still current is checked again under the lock. */
+	if (s->held == NULL && s->kept != NULL && !kept_current(s)) {
+		gdbm_close(s->kept);
+		s->kept = NULL;
+	}
+	if (s->held == NULL && s->kept != NULL) {
+		if (queue_enter(s, err) < 0)
+			return -1;
+		s->held = take_kept(s, err);
+		if (s->held == NULL)
+			queue_leave(s);
+		*db_r = s->held;
+		return s->held == NULL ? -1 : 0;
+	}
+	if (s->held == NULL) {
 		s->held = open_db(s, GDBM_WRCREAT, &absent, err);
+		if (s->held != NULL)
+			note_file(s, s->held);
+	}
 	*db_r = s->held;
 	return s->held == NULL ? -1 : 0;
 }
@@ -281,9 +413,14 @@ static void g_session(gl_store *st, int on)
 
 	s->session = on;
 	if (!on && s->held != NULL) {
+		if (s->held_wrote && !s->held_bad)
+			stamp_file(s, s->held);
 		unlock_db(s->held);
 		queue_leave(s);
-		gdbm_close(s->held); /* its sync costs nothing on a tmpfs */
+		if (s->held_bad || !s->held_stamped)
+			gdbm_close(s->held); /* its sync costs nothing here */
+		else
+			s->kept = s->held;
 		s->held = NULL;
 	}
 }
@@ -310,6 +447,8 @@ static int g_get(gl_store *st, gl_get_item *items, size_t n, gl_err *err)
 		items[i].found = rc == 1;
 		rc = rc < 0 ? -1 : 0;
 	}
+	if (rc < 0 && db == s->held)
+		s->held_bad = 1;
 	if (db != s->held) {
 		gdbm_close(db);
 		queue_leave(s);
@@ -361,7 +500,10 @@ static int g_casv(gl_store *st, gl_cas_item *items, size_t n, gl_err *err)
 		for (i = 0; i < n && rc >= 0; i++) {
 			rc = cas_one(s, db, &items[i], err);
 			items[i].done = rc == 1;
+			s->held_wrote |= rc != 0;
 		}
+		if (rc < 0)
+			s->held_bad = 1;
 		return rc < 0 ? -1 : 0;
 	}
 	db = open_db(s, GDBM_WRCREAT, &absent, err);
@@ -508,6 +650,8 @@ static void g_close(gl_store *st)
 	gstore *s = (gstore *)st;
 
 	g_session(st, 0);
+	if (s->kept != NULL)
+		gdbm_close(s->kept);
 	queue_leave(s);
 	if (s->queue_ok)
 		gl_plock_close(&s->queue);

@@ -2,9 +2,11 @@
 #include "unit.h"
 
 #include <gdbm.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <sys/file.h>
+#include <sys/vfs.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -553,6 +555,140 @@ static void test_gdbm_snapshot(void **state)
 	(void)state;
 }
 
+/* A value of the same length as "v%04d": a replace in place. */
+static void kv(char *k, char *v, int i, char tag)
+{
+	snprintf(k, 16, "k%05d", i);
+	snprintf(v, 16, "%c%04d", tag, i % 10000);
+}
+
+/* Whether key k holds v in the store st: through a session, as a
+ * decision reads. */
+static int holds(gl_store *st, const char *k, const char *v)
+{
+	char got[16];
+	size_t gl = sizeof got;
+	gl_err err;
+	int rc;
+
+	gl_store_session(st, 1);
+	rc = gl_store_get(st, k, strlen(k), got, &gl, &err);
+	gl_store_session(st, 0);
+	return rc == 1 && gl == strlen(v) && memcmp(got, v, gl) == 0;
+}
+
+/* One write in a session, as a decision makes it. */
+static void session_put(gl_store *st, const char *k, const char *old,
+			const char *v)
+{
+	gl_err err;
+
+	gl_store_session(st, 1);
+	assert_int_equal(gl_store_cas(st, k, strlen(k), old,
+				      old ? strlen(old) : 0, v, strlen(v), 0,
+				      &err), 1);
+	gl_store_session(st, 0);
+}
+
+/*
+ * GDBM on a tmpfs keeps a session's writer for the process's next
+ * session (store_gdbm.c). Two stores in one process stand for two Exim
+ * processes: A's kept handle must never serve a read or a write once B
+ * has changed the file, however little (one value replaced in place, in
+ * the same millisecond), however much (the directory grown by thousands
+ * of keys), in a session or outside one (as greylist-admin writes), nor
+ * once the file was replaced (a restore, a recover). A stale handle
+ * would read old values and write over B's work. Needs a tmpfs: the
+ * test's directory is made on /dev/shm when that is one, else skipped.
+ */
+static void test_gdbm_kept(void **state)
+{
+	char shm[64], path[128], cmd[600], k[16], v[16], w[16];
+	struct statfs fs;
+	gl_store *a, *b, *c;
+	gl_err err;
+	size_t before;
+	int i, n = 0;
+
+	(void)state;
+	snprintf(shm, sizeof shm, "/dev/shm/gl-unit-XXXXXX");
+	if (statfs("/dev/shm", &fs) != 0 || fs.f_type != 0x01021994 ||
+	    mkdtemp(shm) == NULL)
+		skip();
+	snprintf(path, sizeof path, "%s/t.gdbm", shm);
+	a = gl_store_gdbm_open(path, 2000, &err);
+	b = gl_store_gdbm_open(path, 2000, &err);
+	assert_non_null(a);
+	assert_non_null(b);
+
+	/* A writes and keeps; it reads its own write back. */
+	session_put(a, "x", NULL, "a1");
+	assert_true(holds(a, "x", "a1"));
+	/* B replaces the value in place, in a session, at once. */
+	session_put(b, "x", "a1", "b1");
+	assert_true(holds(a, "x", "b1"));
+	/* ... and outside a session, as greylist-admin does. */
+	assert_int_equal(gl_store_cas(b, "x", 1, "b1", 2, "b2", 2, 0, &err), 1);
+	assert_true(holds(a, "x", "b2"));
+	/* A saw no stamp of its own, only the kernel's time of B's write
+	 * (coarse on kernels before 6.13: a second write within the same
+	 * tick leaves the same time), so it must not have kept that handle;
+	 * B writes again at once. */
+	assert_int_equal(gl_store_cas(b, "x", 1, "b2", 2, "b3", 2, 0, &err), 1);
+	assert_true(holds(a, "x", "b3"));
+	session_put(a, "x", "b3", "a2");
+	assert_true(holds(b, "x", "a2"));
+	/* B grows the file and its directory, A writes in between. */
+	for (i = 0; i < 3000; i++) {
+		kv(k, v, i, 'b');
+		session_put(b, k, NULL, v);
+		if (i % 500 == 0) {
+			kv(k, w, i + 100000, 'a');
+			session_put(a, k, NULL, w);
+		}
+	}
+	for (i = 0; i < 3000; i += 7) {
+		kv(k, v, i, 'b');
+		assert_true(holds(a, k, v));
+	}
+	/* The file replaced under A's kept handle by a copy with the same
+	 * stamp, renamed over it (as a recover does): A's next write lands
+	 * in the new file. */
+	session_put(a, "y", NULL, "a3");
+	snprintf(cmd, sizeof cmd, "cp -p %s %s.new && mv %s.new %s", path, path,
+		 path, path);
+	assert_int_equal(system(cmd), 0);
+	session_put(a, "z", NULL, "a4");
+	c = gl_store_gdbm_open(path, 2000, &err);
+	assert_non_null(c);
+	assert_true(holds(c, "z", "a4"));
+	assert_true(holds(c, "y", "a3"));
+	assert_true(holds(c, "x", "a2"));
+	/* Nothing lost, nothing doubled: B's 3000, A's 6, x, y and z. */
+	assert_int_equal(gl_store_scan(c, count_fn, &n, &err), 0);
+	assert_int_equal(n, 3000 + 6 + 3);
+	/* A handle kept for a connection's life caches a few buckets, not
+	 * every bucket it ever read (GDBM's own cache grows to MBs). */
+	gl_store_session(b, 1);
+	for (i = 3000; i < 30000; i++) {
+		kv(k, v, i, 'b');
+		assert_int_equal(gl_store_cas(b, k, strlen(k), NULL, 0, v,
+					      strlen(v), 0, &err), 1);
+	}
+	gl_store_session(b, 0);
+	session_put(a, "w", NULL, "a5");
+	before = mallinfo2().uordblks;
+	for (i = 0; i < 3000; i++) {
+		kv(k, v, (i * 7919) % 30000, 'b');
+		assert_true(holds(a, k, v));
+	}
+	assert_true(mallinfo2().uordblks < before + 256 * 1024);
+	gl_store_close(a);
+	gl_store_close(b);
+	gl_store_close(c);
+	unit_rmdir(shm);
+}
+
 #define WL_WRITERS 4
 #define WL_ADDS 12     /* entries each writer adds ... */
 #define WL_DELS 4      /* ... and then deletes again */
@@ -975,6 +1111,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dbwl_concurrent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redis_master_none, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gdbm_snapshot, setup, teardown),
+		cmocka_unit_test(test_gdbm_kept),
 	};
 	const struct CMUnitTest redis[] = {
 		cmocka_unit_test_setup_teardown(test_get_cas_scan, setup, teardown),
