@@ -75,6 +75,7 @@ typedef struct gstore {
 	int held_bad;             /* held met an error: close, never keep */
 	int held_wrote;           /* held wrote (or tried to) */
 	int held_stamped;         /* kept_mtime is a stamp of ours */
+	int held_fresh;           /* opened in this session, not kept */
 	GDBM_FILE kept;           /* the last session's writer, unlocked */
 	dev_t kept_dev;           /* ... the file it has open */
 	ino_t kept_ino;
@@ -288,22 +289,30 @@ static int on_tmpfs(gstore *s)
  * connection's life in every Exim process, that would not do. */
 #define KEPT_CACHE 16
 
-/* Notes which file db, a session's writer, has open and its stamp, for
- * keeping it, and bounds its cache; a handle whose file cannot be
- * examined, or whose cache cannot be bounded, is not kept. */
-static void note_file(gstore *s, GDBM_FILE db)
+/* Readies db, a session's writer let go with a stamp of its own, for
+ * keeping: notes which file it has open and bounds its cache. 0, or -1
+ * when it cannot be kept. Not under the lock: the open file does not
+ * change, whatever the path comes to name. */
+static int ready_to_keep(gstore *s, GDBM_FILE db)
 {
 	struct stat st;
 	size_t cache = KEPT_CACHE;
 
-	s->held_wrote = 0;
-	s->held_stamped = 0;
-	s->held_bad = fstat(gdbm_fdesc(db), &st) != 0 ||
-		      gdbm_setopt(db, GDBM_SETCACHESIZE, &cache,
-				  sizeof cache) != 0;
+	if (fstat(gdbm_fdesc(db), &st) != 0 ||
+	    gdbm_setopt(db, GDBM_SETCACHESIZE, &cache, sizeof cache) != 0)
+		return -1;
 	s->kept_dev = st.st_dev;
 	s->kept_ino = st.st_ino;
-	s->kept_mtime = st.st_mtim;
+	return 0;
+}
+
+/* A session's writer, just opened. */
+static void note_fresh(gstore *s)
+{
+	s->held_wrote = 0;
+	s->held_stamped = 0;
+	s->held_bad = 0;
+	s->held_fresh = 1;
 }
 
 /*
@@ -327,13 +336,8 @@ static void stamp_file(gstore *s, GDBM_FILE db)
 	}
 }
 
-/*
- * With the queue held: locks the kept handle's file and returns the
- * handle when it is still right (the same file at the path, with the
- * stamp it was let go with); otherwise closes it and opens the file
- * anew. NULL with err when that fails. The kept handle is gone either
- * way.
- */
+/* Whether the path still names the kept handle's file, with the stamp
+ * the handle was let go with. */
 static int kept_current(const gstore *s)
 {
 	struct stat st;
@@ -344,6 +348,12 @@ static int kept_current(const gstore *s)
 	       st.st_mtim.tv_nsec == s->kept_mtime.tv_nsec;
 }
 
+/*
+ * With the queue held: locks the kept handle's file and returns the
+ * handle when it is still current; otherwise closes it and opens the
+ * file anew. NULL with err when that fails. The kept handle is gone
+ * either way.
+ */
 static GDBM_FILE take_kept(gstore *s, gl_err *err)
 {
 	GDBM_FILE db = s->kept;
@@ -356,6 +366,7 @@ static GDBM_FILE take_kept(gstore *s, gl_err *err)
 			s->held_wrote = 0;
 			s->held_bad = 0;
 			s->held_stamped = 1;
+			s->held_fresh = 0;
 			return db;
 		}
 		unlock_db(db);
@@ -363,7 +374,7 @@ static GDBM_FILE take_kept(gstore *s, gl_err *err)
 	gdbm_close(db); /* writes nothing: each store wrote its changes */
 	db = open_locked(s, GDBM_WRCREAT, &absent, err);
 	if (db != NULL)
-		note_file(s, db);
+		note_fresh(s);
 	return db;
 }
 
@@ -401,7 +412,7 @@ static int session_db(gstore *s, GDBM_FILE *db_r, gl_err *err)
 	if (s->held == NULL) {
 		s->held = open_db(s, GDBM_WRCREAT, &absent, err);
 		if (s->held != NULL)
-			note_file(s, s->held);
+			note_fresh(s);
 	}
 	*db_r = s->held;
 	return s->held == NULL ? -1 : 0;
@@ -417,6 +428,9 @@ static void g_session(gl_store *st, int on)
 			stamp_file(s, s->held);
 		unlock_db(s->held);
 		queue_leave(s);
+		if (!s->held_bad && s->held_stamped && s->held_fresh &&
+		    ready_to_keep(s, s->held) < 0)
+			s->held_bad = 1;
 		if (s->held_bad || !s->held_stamped)
 			gdbm_close(s->held); /* its sync costs nothing here */
 		else
