@@ -31,10 +31,11 @@
  * GDBM's buffers, which is most of a decision when one process decides
  * alone. The kept handle's cached header, directory and buckets are only
  * right while nobody else writes the file, so a session that wrote
- * stamps the file's modification time with the exact time (nanoseconds,
- * futimens) before it lets go, and the handle is kept only with such a
- * stamp of its own (or, when the session wrote nothing, with the stamp
- * it was taken back with). It is used again only when, under the file
+ * stamps the file's modification time (futimens) before it lets go, with
+ * a time no stamp had before (the exact time in nanoseconds, or past the
+ * last stamp, which FILE.wlock keeps), and the handle is kept only with
+ * such a stamp of its own (or, when the session wrote nothing, with the
+ * stamp it was taken back with). It is used again only when, under the file
  * lock, the file at the path is still the same file (device and inode:
  * not replaced by a restore or a recover) with that very stamp. Any
  * other write, by another session, by greylist-admin or by another GDBM
@@ -289,46 +290,83 @@ static int on_tmpfs(gstore *s)
  * connection's life in every Exim process, that would not do. */
 #define KEPT_CACHE 16
 
-/* Readies db, a session's writer let go with a stamp of its own, for
- * keeping: notes which file it has open and bounds its cache. 0, or -1
- * when it cannot be kept. Not under the lock: the open file does not
- * change, whatever the path comes to name. */
+/* The word of FILE.wlock's shared page (plock.h) that holds the last
+ * stamp given, in nanoseconds since the epoch. */
+#define STAMP_WORD 0
+
+/* Notes which file db, a session's writer let go with a stamp of its
+ * own, has open, for keeping it: 0, or -1 when it cannot be kept. Not
+ * under the lock: the open file does not change, whatever the path
+ * comes to name. */
 static int ready_to_keep(gstore *s, GDBM_FILE db)
 {
 	struct stat st;
-	size_t cache = KEPT_CACHE;
 
-	if (fstat(gdbm_fdesc(db), &st) != 0 ||
-	    gdbm_setopt(db, GDBM_SETCACHESIZE, &cache, sizeof cache) != 0)
+	if (fstat(gdbm_fdesc(db), &st) != 0)
 		return -1;
 	s->kept_dev = st.st_dev;
 	s->kept_ino = st.st_ino;
 	return 0;
 }
 
-/* A session's writer, just opened. */
-static void note_fresh(gstore *s)
+/* A session's writer, just opened (under the lock, its cache still
+ * empty): its cache is bounded now, for it may be kept. */
+static void note_fresh(gstore *s, GDBM_FILE db)
 {
+	size_t cache = KEPT_CACHE;
+
 	s->held_wrote = 0;
 	s->held_stamped = 0;
-	s->held_bad = 0;
 	s->held_fresh = 1;
+	s->held_bad = gdbm_setopt(db, GDBM_SETCACHESIZE, &cache,
+				  sizeof cache) != 0;
+}
+
+/* Whether this machine's clock tells nanoseconds (or close): a stamp
+ * must never repeat. Asked once per process. */
+static int fine_clock(void)
+{
+	static int fine = -1;
+	struct timespec res;
+
+	if (fine < 0)
+		fine = clock_getres(CLOCK_REALTIME, &res) == 0 &&
+		       res.tv_sec == 0 && res.tv_nsec <= 1000;
+	return fine;
 }
 
 /*
  * Stamps the file db wrote with the exact time, while it is still
  * locked, and notes the stamp: the mark by which the handle, kept, is
- * known to be still right (see the top). A stamp that cannot be set
- * (futimens needs the file's owner) only means the handle is not kept.
+ * known to be still right (see the top). No two stamps are alike: the
+ * last one given is kept in the queue's shared page (FILE.wlock, held
+ * now), and a stamp is always later than it, even when the clock has
+ * not moved or went back. Without the queue, with a clock that cannot
+ * tell microseconds, or when the stamp cannot be set (futimens needs
+ * the file's owner), the handle is not kept; the file's time then is
+ * the kernel's, unlike any stamp, which is all other processes' kept
+ * handles need.
  */
 static void stamp_file(gstore *s, GDBM_FILE db)
 {
+	uint64_t *last = s->queued ? gl_plock_shared(&s->queue) : NULL;
 	struct timespec ts[2];
+	uint64_t ns;
 
+	if (last == NULL || !fine_clock() ||
+	    clock_gettime(CLOCK_REALTIME, &ts[1]) != 0) {
+		s->held_bad = 1;
+		return;
+	}
+	ns = (uint64_t)ts[1].tv_sec * 1000000000u + (uint64_t)ts[1].tv_nsec;
+	if (ns <= last[STAMP_WORD])
+		ns = last[STAMP_WORD] + 1;
+	last[STAMP_WORD] = ns;
+	ts[1].tv_sec = (time_t)(ns / 1000000000u);
+	ts[1].tv_nsec = (long)(ns % 1000000000u);
 	ts[0].tv_sec = 0;
 	ts[0].tv_nsec = UTIME_OMIT;
-	if (clock_gettime(CLOCK_REALTIME, &ts[1]) != 0 ||
-	    futimens(gdbm_fdesc(db), ts) != 0) {
+	if (futimens(gdbm_fdesc(db), ts) != 0) {
 		s->held_bad = 1;
 	} else {
 		s->kept_mtime = ts[1];
@@ -374,7 +412,7 @@ static GDBM_FILE take_kept(gstore *s, gl_err *err)
 	gdbm_close(db); /* writes nothing: each store wrote its changes */
 	db = open_locked(s, GDBM_WRCREAT, &absent, err);
 	if (db != NULL)
-		note_fresh(s);
+		note_fresh(s, db);
 	return db;
 }
 
@@ -412,7 +450,7 @@ static int session_db(gstore *s, GDBM_FILE *db_r, gl_err *err)
 	if (s->held == NULL) {
 		s->held = open_db(s, GDBM_WRCREAT, &absent, err);
 		if (s->held != NULL)
-			note_fresh(s);
+			note_fresh(s, s->held);
 	}
 	*db_r = s->held;
 	return s->held == NULL ? -1 : 0;

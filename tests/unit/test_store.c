@@ -601,19 +601,56 @@ static void session_put(gl_store *st, const char *k, const char *old,
  * would read old values and write over B's work. Needs a tmpfs: the
  * test's directory is made on /dev/shm when that is one, else skipped.
  */
+static char shm[64]; /* the test's directory on /dev/shm, or "" */
+
+static int setup_shm(void **state)
+{
+	struct statfs fs;
+
+	(void)state;
+	snprintf(shm, sizeof shm, "/dev/shm/gl-unit-XXXXXX");
+	if (statfs("/dev/shm", &fs) != 0 || fs.f_type != 0x01021994 ||
+	    mkdtemp(shm) == NULL)
+		shm[0] = '\0';
+	return 0;
+}
+
+static int teardown_shm(void **state)
+{
+	(void)state;
+	if (shm[0])
+		unit_rmdir(shm);
+	return 0;
+}
+
+/* How many of this process's descriptors have path open. */
+static int fds_on(const char *path)
+{
+	char link[64], target[256];
+	int fd, n = 0;
+	ssize_t len;
+
+	for (fd = 0; fd < 1024; fd++) {
+		snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+		len = readlink(link, target, sizeof target - 1);
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		n += strcmp(target, path) == 0;
+	}
+	return n;
+}
+
 static void test_gdbm_kept(void **state)
 {
-	char shm[64], path[128], cmd[600], k[16], v[16], w[16];
-	struct statfs fs;
+	char path[128], cmd[600], k[16], v[16], w[16];
 	gl_store *a, *b, *c;
 	gl_err err;
 	size_t before;
 	int i, n = 0;
 
 	(void)state;
-	snprintf(shm, sizeof shm, "/dev/shm/gl-unit-XXXXXX");
-	if (statfs("/dev/shm", &fs) != 0 || fs.f_type != 0x01021994 ||
-	    mkdtemp(shm) == NULL)
+	if (!shm[0])
 		skip();
 	snprintf(path, sizeof path, "%s/t.gdbm", shm);
 	a = gl_store_gdbm_open(path, 2000, &err);
@@ -621,9 +658,12 @@ static void test_gdbm_kept(void **state)
 	assert_non_null(a);
 	assert_non_null(b);
 
-	/* A writes and keeps; it reads its own write back. */
+	/* A writes and keeps its handle (the file stays open after the
+	 * session); it reads its own write back through it. */
 	session_put(a, "x", NULL, "a1");
+	assert_int_equal(fds_on(path), 1);
 	assert_true(holds(a, "x", "a1"));
+	assert_int_equal(fds_on(path), 1);
 	/* B replaces the value in place, in a session, at once. */
 	session_put(b, "x", "a1", "b1");
 	assert_true(holds(a, "x", "b1"));
@@ -686,7 +726,78 @@ static void test_gdbm_kept(void **state)
 	gl_store_close(a);
 	gl_store_close(b);
 	gl_store_close(c);
-	unit_rmdir(shm);
+	assert_int_equal(fds_on(path), 0);
+}
+
+#define KEPT_PROCS 4
+#define KEPT_INCS 300    /* increments each process makes ... */
+#define KEPT_TRIES 20000 /* ... in at most this many sessions */
+
+/*
+ * Kept handles in real processes: KEPT_PROCS processes each add 1 to
+ * one of three counters, KEPT_INCS times, each increment one session
+ * (read, then compare-and-set, as a decision writes), so handles are
+ * kept, found out of date, taken back and checked under the lock in
+ * every interleaving. A handle used while stale would read an old count
+ * or write over another's: the counters would add up to less than the
+ * increments that succeeded.
+ */
+static void test_gdbm_kept_procs(void **state)
+{
+	char path[128], key[2] = "a", cur[24], next[24];
+	pid_t pid[KEPT_PROCS];
+	gl_store *st;
+	gl_err err;
+	size_t cl;
+	long total = 0;
+	int i, p, status, ok = 0;
+
+	(void)state;
+	if (!shm[0])
+		skip();
+	snprintf(path, sizeof path, "%s/t.gdbm", shm);
+	for (p = 0; p < KEPT_PROCS; p++) {
+		pid[p] = fork();
+		assert_true(pid[p] >= 0);
+		if (pid[p] != 0)
+			continue;
+		st = gl_store_gdbm_open(path, 5000, &err);
+		for (i = 0; st != NULL && ok < KEPT_INCS && i < KEPT_TRIES; i++) {
+			int rc;
+
+			key[0] = (char)('a' + (p + i) % 3);
+			gl_store_session(st, 1);
+			cl = sizeof cur - 1;
+			rc = gl_store_get(st, key, 1, cur, &cl, &err);
+			if (rc >= 0) {
+				cur[rc == 1 ? cl : 0] = '\0';
+				snprintf(next, sizeof next, "%ld",
+					 strtol(cur, NULL, 10) + 1);
+				rc = gl_store_cas(st, key, 1, rc == 1 ? cur : NULL,
+						  rc == 1 ? cl : 0, next,
+						  strlen(next), 0, &err);
+			}
+			gl_store_session(st, 0);
+			ok += rc == 1;
+		}
+		gl_store_close(st);
+		_exit(ok == KEPT_INCS ? 0 : 1);
+	}
+	for (p = 0; p < KEPT_PROCS; p++) {
+		assert_int_equal(waitpid(pid[p], &status, 0), pid[p]);
+		ok += WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	}
+	assert_int_equal(ok, KEPT_PROCS);
+	st = gl_store_gdbm_open(path, 2000, &err);
+	assert_non_null(st);
+	for (key[0] = 'a'; key[0] <= 'c'; key[0]++) {
+		cl = sizeof cur - 1;
+		assert_int_equal(gl_store_get(st, key, 1, cur, &cl, &err), 1);
+		cur[cl] = '\0';
+		total += strtol(cur, NULL, 10);
+	}
+	gl_store_close(st);
+	assert_int_equal(total, KEPT_PROCS * KEPT_INCS);
 }
 
 #define WL_WRITERS 4
@@ -1111,7 +1222,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dbwl_concurrent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redis_master_none, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gdbm_snapshot, setup, teardown),
-		cmocka_unit_test(test_gdbm_kept),
+		cmocka_unit_test_setup_teardown(test_gdbm_kept, setup_shm,
+						teardown_shm),
+		cmocka_unit_test_setup_teardown(test_gdbm_kept_procs, setup_shm,
+						teardown_shm),
 	};
 	const struct CMUnitTest redis[] = {
 		cmocka_unit_test_setup_teardown(test_get_cas_scan, setup, teardown),
