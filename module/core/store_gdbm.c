@@ -429,25 +429,26 @@ static int session_db(gstore *s, GDBM_FILE *db_r, gl_err *err)
 	*db_r = NULL;
 	if (!s->session || !on_tmpfs(s))
 		return 0;
+	if (s->held != NULL) {
+		*db_r = s->held;
+		return 0;
+	}
 	/* A kept handle already out of date is dropped before queueing:
 	 * the lock is not held while it is freed, and GDBM's buffers for
 	 * the new open then come from the memory it leaves, not from fresh
 	 * pages (Exim takes what is freed early, and each fresh page is a
 	 * page fault). One still current is checked again under the lock. */
-	if (s->held == NULL && s->kept != NULL && !kept_current(s)) {
+	if (s->kept != NULL && !kept_current(s)) {
 		gdbm_close(s->kept);
 		s->kept = NULL;
 	}
-	if (s->held == NULL && s->kept != NULL) {
+	if (s->kept != NULL) {
 		if (queue_enter(s, err) < 0)
 			return -1;
 		s->held = take_kept(s, err);
 		if (s->held == NULL)
 			queue_leave(s);
-		*db_r = s->held;
-		return s->held == NULL ? -1 : 0;
-	}
-	if (s->held == NULL) {
+	} else {
 		s->held = open_db(s, GDBM_WRCREAT, &absent, err);
 		if (s->held != NULL)
 			note_fresh(s, s->held);

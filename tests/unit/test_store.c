@@ -555,7 +555,8 @@ static void test_gdbm_snapshot(void **state)
 	(void)state;
 }
 
-/* A value of the same length as "v%04d": a replace in place. */
+/* The i-th key, and a value of it tagged tag: every value is of one
+ * length, so a new one replaces the old in place. */
 static void kv(char *k, char *v, int i, char tag)
 {
 	snprintf(k, 16, "k%05d", i);
@@ -590,17 +591,6 @@ static void session_put(gl_store *st, const char *k, const char *old,
 	gl_store_session(st, 0);
 }
 
-/*
- * GDBM on a tmpfs keeps a session's writer for the process's next
- * session (store_gdbm.c). Two stores in one process stand for two Exim
- * processes: A's kept handle must never serve a read or a write once B
- * has changed the file, however little (one value replaced in place, in
- * the same millisecond), however much (the directory grown by thousands
- * of keys), in a session or outside one (as greylist-admin writes), nor
- * once the file was replaced (a restore, a recover). A stale handle
- * would read old values and write over B's work. Needs a tmpfs: the
- * test's directory is made on /dev/shm when that is one, else skipped.
- */
 static char shm[64]; /* the test's directory on /dev/shm, or "" */
 
 static int setup_shm(void **state)
@@ -641,6 +631,18 @@ static int fds_on(const char *path)
 	return n;
 }
 
+/*
+ * GDBM on a tmpfs keeps a session's writer for the process's next
+ * session (store_gdbm.c). Two stores in one process stand for two Exim
+ * processes: A's kept handle must never serve a read or a write once B
+ * has changed the file, however little (one value replaced in place, in
+ * the same millisecond), however much (the directory grown by thousands
+ * of keys), in a session or outside one (as greylist-admin writes), nor
+ * once the file was replaced (a restore, a recover). A stale handle
+ * would read old values and write over B's work. Needs a tmpfs: the
+ * test's directory is made on /dev/shm when that is one (setup_shm),
+ * else skipped.
+ */
 static void test_gdbm_kept(void **state)
 {
 	char path[128], cmd[600], k[16], v[16], w[16];
