@@ -62,21 +62,34 @@ static void log_warnings(const gl_notes *w, const char *path)
 			  "check'", (int)(w->n + w->dropped - shown), path);
 }
 
-/* The cached configuration for path, loading it when needed; NULL on error. */
+/* The cached configuration for path, loading it when needed; NULL on error.
+ * A process that finds one it did not load itself (the Exim daemon's, or
+ * its parent's) uses it only if its files are unchanged. */
 static const gl_config *config(const char *path)
 {
 	gl_err err;
 
-	if (c.pid != gl_pid() ||
-	    (c.loaded && strcmp(c.cfg.path, path) != 0)) {
+	if (c.pid != gl_pid()) {
 		gl_ctx_free(&c.ctx);
 		gl_store_close(c.st);
 		c.st = NULL;
 		c.pid = gl_pid();
+		if (c.loaded && strcmp(c.cfg.path, path) == 0 &&
+		    gl_files_current(&c.cfg.files)) {
+			log_warnings(&c.cfg.warnings, path);
+			return &c.cfg;
+		}
+		if (c.loaded) {
+			gl_config_free(&c.cfg);
+			c.loaded = 0;
+		}
 	}
 	if (c.loaded && strcmp(c.cfg.path, path) == 0)
 		return &c.cfg;
 	if (c.loaded) {
+		gl_ctx_free(&c.ctx);
+		gl_store_close(c.st);
+		c.st = NULL;
 		gl_config_free(&c.cfg);
 		c.loaded = 0;
 	}
@@ -326,35 +339,72 @@ static int preload_plan(const char *conf, int *backend_r, int *pools_r)
  * then loaded once, in the daemon, and every connection process inherits
  * it loaded instead of loading it (and the store library) again, which is
  * most of what the module costs a short connection. Once per process it
- * resolves libcidr's lazily bound functions (gl_addr_bind), loads the
- * library of the backend CONF names and, with match_pools, libpsl and
- * the Public Suffix List (preload_plan() reads CONF in a child); it
- * opens no store, keeps no configuration (the connection
- * processes read their own) and reports nothing: a problem shows at the
- * first RCPT, in the connection process, as without it.
+ * resolves libcidr's lazily bound functions (gl_addr_bind). Then, at most
+ * once a second and only when CONF or a whitelist file changed (or was
+ * not yet read), it has a child process parse CONF (preload_plan(): a
+ * crash or a hang there costs the daemon nothing), loads the library of
+ * the backend CONF names and, with match_pools, libpsl and the Public
+ * Suffix List, and, if the child parsed CONF without error, parses CONF
+ * and its whitelists itself and keeps them: a connection process that
+ * finds its files unchanged (gl_files_current(), a stat() each) uses that
+ * configuration instead of reading them again. It opens no store and
+ * reports nothing: a problem shows at the first RCPT, in the connection
+ * process, as without it. A failed attempt is tried again PRELOAD_RETRY
+ * seconds later.
  */
+#define PRELOAD_RETRY 10
+
 __attribute__((visibility("default")))
 int greylist_preload(uschar **yield, int argc, uschar *argv[])
 {
-	static int done;
+	static int bound;
+	static time_t checked, retry_at;
+	const char *conf = argc >= 1 ? (const char *)argv[0] : NULL;
 	int backend, pools;
+	time_t now = time(NULL);
 	gl_err err;
 
-	if (!done && argc >= 1 && argv[0] != NULL) {
-		done = 1;
-		gl_addr_bind();
-		if (preload_plan((const char *)argv[0], &backend, &pools) == 0) {
-			const char *reg;
-
-			(void)gl_store_preload((enum gl_backend)backend, &err);
-			/* On failure forget it all, so that each connection
-			 * process tries again and logs why. */
-			if (pools && gl_psl_registered("example.org", &reg,
-						       &err) < 0)
-				gl_psl_reset(NULL, NULL);
-		}
-	}
 	*yield = string_copy((uschar *)"");
+	/* A process that made a decision keeps the configuration its store
+	 * was opened with (config() looks after it). Statics are written
+	 * only when they change: each written page costs every process
+	 * forked since a copy of it. */
+	if (conf == NULL || c.st != NULL || now == checked)
+		return OK;
+	checked = now;
+	if (!bound) {
+		bound = 1;
+		gl_addr_bind();
+	}
+	if (c.loaded && strcmp(c.cfg.path, conf) == 0 &&
+	    gl_files_current(&c.cfg.files))
+		return OK;
+	if (now < retry_at)
+		return OK;
+	if (c.loaded) {
+		gl_config_free(&c.cfg);
+		c.loaded = 0;
+	}
+	if (preload_plan(conf, &backend, &pools) == 0) {
+		const char *reg;
+
+		(void)gl_store_preload((enum gl_backend)backend, &err);
+		/* On failure forget it all, so that each connection
+		 * process tries again and logs why. */
+		if (pools && gl_psl_registered("example.org", &reg, &err) < 0)
+			gl_psl_reset(NULL, NULL);
+		if (gl_config_load(conf, &c.cfg, &err) == 0) {
+			c.loaded = 1;
+			c.pid = gl_pid();
+			if (c.cfg.files.settled)
+				return OK;
+			/* read again once it settled: in GL_SETTLE_SECS */
+			retry_at = now + GL_SETTLE_SECS;
+			return OK;
+		}
+		gl_config_free(&c.cfg);
+	}
+	retry_at = now + PRELOAD_RETRY;
 	return OK;
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "parse.h"
 #include "pgwl.h"
@@ -45,6 +46,8 @@ void gl_config_free(gl_config *cfg)
 	gl_notes_free(&cfg->warnings);
 	while (cfg->nwhitelist_files > 0)
 		free(cfg->whitelist_files[--cfg->nwhitelist_files]);
+	cfg->files.n = 0; /* its names pointed at what was just freed */
+	cfg->files.settled = 0;
 }
 
 int gl_parse_hostports(const char *v, gl_hostport *out, int max, int *n_r)
@@ -377,8 +380,67 @@ static void parse_file(FILE *fp, gl_config *cfg)
 		BAD("%s: read error after line %u", cfg->path, lineno);
 }
 
+/* What id describes of st, or of a missing file (st NULL). */
+static void file_id(gl_file_id *id, const struct stat *st)
+{
+	memset(id, 0, sizeof *id);
+	if (st == NULL)
+		return;
+	id->present = 1;
+	id->dev = st->st_dev;
+	id->ino = st->st_ino;
+	id->size = st->st_size;
+	id->mtime = st->st_mtim;
+	id->ctime = st->st_ctim;
+}
+
+/* Notes st (NULL: a missing file) as the next file read; clears
+ * files->settled if it changed less than GL_SETTLE_SECS before now. */
+static void note_file(gl_config_files *files, const struct stat *st,
+		      const struct timespec *now)
+{
+	gl_file_id *id = &files->f[files->n++];
+
+	file_id(id, st);
+	if (id->present && (now->tv_sec - id->mtime.tv_sec < GL_SETTLE_SECS ||
+			    now->tv_sec - id->ctime.tv_sec < GL_SETTLE_SECS))
+		files->settled = 0;
+}
+
+int gl_files_current(const gl_config_files *files)
+{
+	struct stat st;
+	gl_file_id now;
+	int i;
+
+	if (!files->settled || files->n < 1)
+		return 0;
+	for (i = 0; i < files->n; i++) {
+		const gl_file_id *was = &files->f[i];
+
+		/* i == 0 is the configuration file itself; later ones are
+		 * whitelists, in cfg->whitelist_files order */
+		if (stat(files->names[i], &st) == 0)
+			file_id(&now, &st);
+		else if (errno == ENOENT || errno == ENOTDIR)
+			file_id(&now, NULL);
+		else
+			return 0;
+		if (now.present != was->present || now.dev != was->dev ||
+		    now.ino != was->ino || now.size != was->size ||
+		    now.mtime.tv_sec != was->mtime.tv_sec ||
+		    now.mtime.tv_nsec != was->mtime.tv_nsec ||
+		    now.ctime.tv_sec != was->ctime.tv_sec ||
+		    now.ctime.tv_nsec != was->ctime.tv_nsec)
+			return 0;
+	}
+	return 1;
+}
+
 int gl_config_load(const char *path, gl_config *cfg, gl_err *err)
 {
+	struct timespec now;
+	struct stat st;
 	const char *why;
 	FILE *fp;
 	int i;
@@ -386,10 +448,13 @@ int gl_config_load(const char *path, gl_config *cfg, gl_err *err)
 	gl_config_defaults(cfg);
 	if (gl_copy(cfg->path, sizeof cfg->path, path) < 0)
 		return gl_fail(err, "configuration file name too long");
-	fp = gl_fopen_regular(path, NULL, &why);
+	fp = gl_fopen_regular(path, &st, &why);
 	if (fp == NULL)
 		return gl_fail(err, "%s: cannot open configuration: %s", path,
 			       why);
+	cfg->files.settled = clock_gettime(CLOCK_REALTIME, &now) == 0;
+	cfg->files.names[0] = cfg->path;
+	note_file(&cfg->files, &st, &now);
 	parse_file(fp, cfg);
 	fclose(fp);
 	if (cfg->retry_window < cfg->delay)
@@ -408,7 +473,10 @@ int gl_config_load(const char *path, gl_config *cfg, gl_err *err)
 	if (cfg->redis_user[0] && cfg->redis_password_file[0] == '\0')
 		BAD("%s: key 'redis_user': set redis_password_file too (AUTH "
 		    "sends the user and the password)", path);
-	for (i = 0; i < cfg->nwhitelist_files; i++)
+	for (i = 0; i < cfg->nwhitelist_files; i++) {
+		cfg->files.names[cfg->files.n] = cfg->whitelist_files[i];
+		note_file(&cfg->files, stat(cfg->whitelist_files[i], &st) == 0 ?
+			  &st : NULL, &now);
 		if (cfg->whitelist_kinds[i] == GL_WLF_OWN ?
 		    gl_whitelist_load_file(&cfg->whitelist,
 					   cfg->whitelist_files[i],
@@ -417,10 +485,15 @@ int gl_config_load(const char *path, gl_config *cfg, gl_err *err)
 		    gl_pgwl_load_file(&cfg->whitelist, cfg->whitelist_files[i],
 				      cfg->whitelist_kinds[i] ==
 				      GL_WLF_PG_CLIENTS ? GL_PG_CLIENTS :
-				      GL_PG_RECIPIENTS, &cfg->warnings, err) < 0)
+				      GL_PG_RECIPIENTS, &cfg->warnings, err) < 0) {
+			cfg->files.settled = 0;
 			return -1;
-	if (cfg->errors.n > 0 || cfg->errors.dropped > 0)
+		}
+	}
+	if (cfg->errors.n > 0 || cfg->errors.dropped > 0) {
+		cfg->files.settled = 0;
 		return gl_fail(err, "%s", cfg->errors.n > 0 ? cfg->errors.msg[0]
 			       : "out of memory");
+	}
 	return 0;
 }

@@ -12,12 +12,16 @@
  * defaults, what was parsed, the notes and the whitelist: the caller owns
  * it and frees it with gl_config_free() (also after -1). -1 with an empty
  * cfg->errors means the file could not be read at all, or memory ran out
- * (err says which).
+ * (err says which). cfg->files names what was read, as it was (the
+ * configuration file, looked at before it is parsed, only when it
+ * opened; each whitelist file before it is loaded).
  */
 #ifndef GL_CONFIG_H
 #define GL_CONFIG_H
 
 #include <limits.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "gl.h"
 
@@ -33,6 +37,30 @@ enum gl_wl_file { GL_WLF_OWN, GL_WLF_PG_CLIENTS, GL_WLF_PG_RECIPIENTS };
 #define GL_DEFAULT_CONFIG "/etc/exim4/greylist.conf"
 #define GL_MAX_WHITELIST_FILES 32
 #define GL_MAX_SENTINELS 8
+
+/* A file the configuration was read from, as it was when it was read. */
+typedef struct gl_file_id {
+	int present;                    /* 0: it could not be looked at */
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+} gl_file_id;
+
+/* The configuration file, then each whitelist file in order. */
+typedef struct gl_config_files {
+	int n;
+	/* 1 when every file was last changed over GL_SETTLE_SECS before it
+	 * was read: a later change within the same tick of the file
+	 * system's clock (same size, same times) cannot then go unseen */
+	int settled;
+	gl_file_id f[1 + GL_MAX_WHITELIST_FILES];
+	/* their names: pointers into the gl_config these files belong to,
+	 * valid until it is freed */
+	const char *names[1 + GL_MAX_WHITELIST_FILES];
+} gl_config_files;
+
+#define GL_SETTLE_SECS 2
 
 /* One HOST:PORT of a list (redis_sentinels). */
 typedef struct gl_hostport {
@@ -77,6 +105,7 @@ typedef struct gl_config {
 	struct gl_whitelist *whitelist; /* entries of the whitelist files */
 	gl_notes errors;                /* what made gl_config_load() fail */
 	gl_notes warnings;              /* whitelist lines and files skipped */
+	gl_config_files files;          /* what was read, for gl_files_current() */
 } gl_config;
 
 /* Sets every key to its default; no whitelist, no notes. Overwrites cfg
@@ -85,6 +114,18 @@ void gl_config_defaults(gl_config *cfg);
 
 int gl_config_load(const char *path, gl_config *cfg, gl_err *err) GL_WUR;
 void gl_config_free(gl_config *cfg);
+
+/*
+ * 1 when a configuration loaded from these files would be the one loaded
+ * before: it had settled, and each file is still the same (device,
+ * inode, size, modification and change times; a file that was missing
+ * is still missing). 0 otherwise, whenever a file cannot be looked at,
+ * and for the files of a configuration that did not load or was freed. Costs one stat() per file and reads none of them. A process that
+ * inherits a loaded configuration (the Exim daemon's, see greylist.c)
+ * uses it only while this holds; editing, replacing, touching, removing
+ * or creating any of the files makes it 0.
+ */
+int gl_files_current(const gl_config_files *files);
 
 /*
  * Parses "HOST:PORT[, HOST:PORT...]" (commas, optional blanks; an IPv6

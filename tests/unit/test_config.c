@@ -1,7 +1,10 @@
 /* test_config.c - configuration parsing, defaults and error messages. */
 #include "unit.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "../../module/core/config.h"
 #include "../../module/core/parse.h"
@@ -434,6 +437,165 @@ static void test_dir_of(void **state)
 	}
 }
 
+/* Sets path's modification (and so change) time: old = an hour ago. */
+static void age(const char *path)
+{
+	struct timespec t[2];
+
+	clock_gettime(CLOCK_REALTIME, &t[0]);
+	t[0].tv_sec -= 3600;
+	t[1] = t[0];
+	assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+/* Writes configuration k (two whitelists, the second missing) and its
+ * one whitelist, all changed long ago except for their change time. */
+static void files_setup(int k, char *conf, char *wl, char *wl2)
+{
+	char text[1024], name[32];
+
+	snprintf(name, sizeof name, "cur-wl-%d", k);
+	unit_write(dir, name, "rcpt:postmaster@example.org\n", wl, 512);
+	snprintf(wl2, 512, "%s/cur-wl-missing-%d", dir, k);
+	unlink(wl2);
+	snprintf(text, sizeof text, "whitelist = %s\nwhitelist = %s\n", wl,
+		 wl2);
+	snprintf(name, sizeof name, "cur-%d.conf", k);
+	unit_write(dir, name, text, conf, 512);
+	age(conf);
+	age(wl);
+}
+
+/*
+ * gl_files_current(): what a process that inherited a loaded
+ * configuration (the Exim daemon's) checks before it uses it. Each change
+ * a postmaster or a package can make to the files must make it 0; the
+ * untouched files 1 (once settled: a file changed within GL_SETTLE_SECS
+ * is never trusted, as a later edit in the same clock tick would leave
+ * the same times).
+ */
+static void test_files_current(void **state)
+{
+	static const struct {
+		const char *what;
+		int change;   /* 0 none, see the switch */
+		int want;
+	} cases[] = {
+		{ "untouched", 0, 1 },
+		{ "the configuration rewritten, same size", 1, 0 },
+		{ "the whitelist appended to", 2, 0 },
+		{ "the whitelist replaced by rename, old times kept", 3, 0 },
+		{ "the whitelist removed", 4, 0 },
+		{ "the missing whitelist created", 5, 0 },
+		{ "the configuration's mode changed (ctime)", 6, 0 },
+		{ "the whitelist's times set back after an edit", 7, 0 },
+		{ "the configuration replaced by a directory's entry", 8, 0 },
+	};
+	enum { N = sizeof cases / sizeof cases[0] };
+	char conf[N][512], wl[N][512], wl2[N][512], tmp[600];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N; i++)
+		files_setup((int)i, conf[i], wl[i], wl2[i]);
+	/* ctime cannot be set back: let them all settle */
+	sleep(GL_SETTLE_SECS);
+	for (i = 0; i < N; i++) {
+		const char *cf = conf[i], *w = wl[i];
+		struct stat st;
+		struct timespec t[2];
+		gl_config c;
+		gl_err err;
+		FILE *fp;
+
+		assert_int_equal(gl_config_load(cf, &c, &err), 0);
+		assert_int_equal(c.files.n, 3);
+		assert_true(c.files.settled);
+		switch (cases[i].change) {
+		case 1:
+			fp = fopen(cf, "r+");
+			assert_non_null(fp);
+			fputs("w", fp); /* "whitelist" stays "whitelist" */
+			fclose(fp);
+			age(cf);
+			break;
+		case 2:
+			fp = fopen(w, "a");
+			assert_non_null(fp);
+			fputs("rcpt:abuse@example.org\n", fp);
+			fclose(fp);
+			break;
+		case 3:
+			unit_write(dir, "cur-w.new",
+				   "rcpt:postmaster@example.org\n", tmp,
+				   sizeof tmp);
+			assert_int_equal(stat(w, &st), 0);
+			t[0] = st.st_atim;
+			t[1] = st.st_mtim;
+			assert_int_equal(utimensat(AT_FDCWD, tmp, t, 0), 0);
+			assert_int_equal(rename(tmp, w), 0);
+			break;
+		case 4:
+			assert_int_equal(unlink(w), 0);
+			break;
+		case 5:
+			fp = fopen(wl2[i], "w");
+			assert_non_null(fp);
+			fclose(fp);
+			break;
+		case 6:
+			assert_int_equal(chmod(cf, 0600), 0);
+			break;
+		case 7:
+			assert_int_equal(stat(w, &st), 0);
+			fp = fopen(w, "r+");
+			assert_non_null(fp);
+			fputs("r", fp);
+			fclose(fp);
+			t[0] = st.st_atim;
+			t[1] = st.st_mtim;
+			assert_int_equal(utimensat(AT_FDCWD, w, t, 0), 0);
+			break;
+		case 8:
+			assert_int_equal(unlink(cf), 0);
+			assert_int_equal(mkdir(cf, 0700), 0);
+			break;
+		}
+		if (gl_files_current(&c.files) != cases[i].want)
+			fail_msg("%s: want %d", cases[i].what, cases[i].want);
+		gl_config_free(&c);
+		assert_int_equal(gl_files_current(&c.files), 0);
+		if (cases[i].change == 8)
+			assert_int_equal(rmdir(cf), 0);
+	}
+}
+
+/* A file changed within GL_SETTLE_SECS of the load is never trusted, and
+ * a configuration that did not load is never current. */
+static void test_files_unsettled(void **state)
+{
+	char conf[512], wl[512], wl2[512], text[600];
+	gl_config c;
+	gl_err err;
+
+	(void)state;
+	files_setup(100, conf, wl, wl2);
+	unit_write(dir, "cur-wl-100", "rcpt:abuse@example.org\n", wl,
+		   sizeof wl);
+	assert_int_equal(gl_config_load(conf, &c, &err), 0);
+	assert_false(c.files.settled);
+	assert_int_equal(gl_files_current(&c.files), 0);
+	gl_config_free(&c);
+
+	snprintf(text, sizeof text, "delay = soon\n");
+	unit_write(dir, "cur-100.conf", text, conf, sizeof conf);
+	age(conf);
+	sleep(GL_SETTLE_SECS);
+	assert_int_equal(gl_config_load(conf, &c, &err), -1);
+	assert_int_equal(gl_files_current(&c.files), 0);
+	gl_config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -449,6 +611,8 @@ int main(void)
 		cmocka_unit_test(test_hostports),
 		cmocka_unit_test(test_redis_keys),
 		cmocka_unit_test(test_dir_of),
+		cmocka_unit_test(test_files_current),
+		cmocka_unit_test(test_files_unsettled),
 	};
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);
 }
