@@ -62,7 +62,7 @@ DEB_PKGS   = gcc make libc6-dev exim4-daemon-heavy exim4-dev libcidr-dev \
              libpsl-dev publicsuffix libpcre2-dev
 CHECK_PKGS = libcmocka-dev swaks iproute2 redis-server redis-sentinel clang \
              libclang-rt-14-dev valgrind postgrey prometheus \
-             python3-prometheus-client dnsmasq-base
+             python3-prometheus-client dnsmasq-base strace
 DEMO_PKGS  = iproute2
 BENCH_PKGS = libcmocka-dev iproute2 greylistd postgrey redis-server
 LATENCY_PKGS = iproute2 dnsmasq-base
