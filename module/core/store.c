@@ -54,8 +54,10 @@ gl_store *gl_store_open(const gl_config *cfg, gl_err *err)
 	if (cfg->backend == GL_BACKEND_LMDB)
 		return gl_store_lmdb_open(cfg, err);
 	st = gl_store_gdbm_open(cfg->database, cfg->lock_timeout_ms, err);
-	if (st != NULL)
-		gl_gdbm_set_snapshot(st, cfg->snapshot);
+	if (st != NULL && gl_gdbm_set_snapshot(st, cfg->snapshot, err) < 0) {
+		gl_store_close(st);
+		return NULL;
+	}
 	return st;
 }
 

@@ -108,10 +108,14 @@ gl_store *gl_store_gdbm_open(const char *path, long lock_timeout_ms,
 			     gl_err *err) GL_WUR;
 
 /*
- * With a snapshot (key snapshot): a missing database file is restored
- * from it at the next open (gl_store_open() sets it).
+ * With a snapshot (key snapshot; "" none): a missing database file is
+ * restored from it at the next open (gl_store_open() sets it). -1 with
+ * err when memory ran out: the store must then not be used, or a missing
+ * database would start empty and the next snapshot overwrite the good
+ * one; the snapshot is unchanged.
  */
-void gl_gdbm_set_snapshot(gl_store *st, const char *snapshot);
+int gl_gdbm_set_snapshot(gl_store *st, const char *snapshot,
+			 gl_err *err) GL_WUR;
 
 /*
  * Writes a consistent, synced copy of the GDBM file to the snapshot

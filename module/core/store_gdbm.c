@@ -63,8 +63,10 @@
 
 typedef struct gstore {
 	gl_store base;
-	char path[PATH_MAX];
-	char snapshot[PATH_MAX];  /* "" when none */
+	/* owned; small, so that a connection's first decision writes few
+	 * pages (each a page fault in a process just forked) */
+	char *path;
+	char *snapshot;           /* NULL when none */
 	long lock_timeout_ms;
 	gl_plock queue;           /* FILE.wlock */
 	int queue_tried;          /* queue_open() ran */
@@ -194,7 +196,7 @@ static GDBM_FILE open_locked(gstore *s, int mode, int *absent, gl_err *err)
 	/* The file is looked for first without creating it: only a missing
 	 * one costs the snapshot's restore, or its creation. */
 	fd = open(s->path, (writer ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT && s->snapshot[0] != '\0') {
+	if (fd < 0 && errno == ENOENT && s->snapshot != NULL) {
 		if (restore(s, err) < 0)
 			return NULL;
 		fd = open(s->path, (writer ? O_RDWR : O_RDONLY) | O_CLOEXEC);
@@ -708,6 +710,8 @@ static void g_close(gl_store *st)
 	queue_leave(s);
 	if (s->queue_ok)
 		gl_plock_close(&s->queue);
+	free(s->path);
+	free(s->snapshot);
 	free(st);
 }
 
@@ -732,14 +736,14 @@ gl_store *gl_store_gdbm_open(const char *path, long lock_timeout_ms,
 		gl_fail(err, "out of memory");
 		return NULL;
 	}
-	if (gl_copy(s->path, sizeof s->path, path) < 0) {
+	if (strlen(path) >= PATH_MAX || (s->path = strdup(path)) == NULL) {
 		free(s);
-		gl_fail(err, "database file name too long");
+		gl_fail(err, strlen(path) >= PATH_MAX ? "database file name "
+			"too long" : "out of memory");
 		return NULL;
 	}
 	s->base.ops = &gdbm_ops;
 	s->base.where = s->path;
-	s->snapshot[0] = '\0';
 	s->base.timeout_ms = lock_timeout_ms;
 	s->lock_timeout_ms = lock_timeout_ms;
 	s->on_tmpfs = -1;
@@ -751,6 +755,7 @@ int gl_gdbm_recover(const char *path, long lock_timeout_ms,
 				 const void *v, size_t vl),
 		    void *arg, gl_recover_report *rep, gl_err *err)
 {
+	char pathbuf[PATH_MAX];
 	gstore s;
 	GDBM_FILE db;
 	gdbm_recovery rcvr;
@@ -762,8 +767,9 @@ int gl_gdbm_recover(const char *path, long lock_timeout_ms,
 
 	memset(rep, 0, sizeof *rep);
 	memset(&s, 0, sizeof s);
-	if (gl_copy(s.path, sizeof s.path, path) < 0)
+	if (gl_copy(pathbuf, sizeof pathbuf, path) < 0)
 		return gl_fail(err, "database file name too long");
+	s.path = pathbuf;
 	s.lock_timeout_ms = lock_timeout_ms;
 	s.queue_tried = 1; /* rare: the file lock alone */
 	db = open_db(&s, GDBM_WRITER, &absent, err);
@@ -840,12 +846,16 @@ int gl_gdbm_recover(const char *path, long lock_timeout_ms,
 	return rc;
 }
 
-void gl_gdbm_set_snapshot(gl_store *st, const char *snapshot)
+int gl_gdbm_set_snapshot(gl_store *st, const char *snapshot, gl_err *err)
 {
 	gstore *s = (gstore *)st;
+	char *copy = NULL;
 
-	if (gl_copy(s->snapshot, sizeof s->snapshot, snapshot) < 0)
-		s->snapshot[0] = '\0';
+	if (snapshot[0] != '\0' && (copy = strdup(snapshot)) == NULL)
+		return gl_fail(err, "out of memory");
+	free(s->snapshot);
+	s->snapshot = copy;
+	return 0;
 }
 
 /* How long a snapshot waits for the writers to let go of the file. */
