@@ -71,7 +71,6 @@ int gl_plock_open(gl_plock *l, const char *path, int64_t wait_us,
 	int fd, locked = 0, rc;
 
 	l->page = NULL;
-	snprintf(l->path, sizeof l->path, "%s", path);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0660);
 	if (fd < 0)
 		return gl_fail(err, "%s: cannot open lock file: %s", path,

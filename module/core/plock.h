@@ -19,7 +19,6 @@
 
 typedef struct gl_plock {
 	struct gl_plock_page *page; /* the shared mapping; NULL: not open */
-	char path[4096 + 8];
 } gl_plock;
 
 /* Opens (creating and initialising when needed) the lock file path;
