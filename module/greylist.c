@@ -31,6 +31,7 @@
 
 static struct {
 	pid_t pid;
+	pid_t warned;          /* the process that logged cfg's warnings */
 	int loaded;            /* cfg holds a parsed configuration */
 	gl_config cfg;
 	gl_store *st;
@@ -62,9 +63,14 @@ static void log_warnings(const gl_notes *w, const char *path)
 			  "check'", (int)(w->n + w->dropped - shown), path);
 }
 
-/* The cached configuration for path, loading it when needed; NULL on error.
- * A process that finds one it did not load itself (the Exim daemon's, or
- * its parent's) uses it only if its files are unchanged. */
+/*
+ * The cached configuration for path, loading it when needed; NULL on
+ * error. A process that finds one it did not load itself (the Exim
+ * daemon's, see greylist_preload(), or its parent's) uses it only while
+ * gl_files_current() holds, and otherwise forgets it without freeing
+ * it: freeing would write, and so copy, every page it is spread over.
+ * Skipped whitelist lines are logged once per process, whoever parsed.
+ */
 static const gl_config *config(const char *path)
 {
 	gl_err err;
@@ -74,40 +80,39 @@ static const gl_config *config(const char *path)
 		gl_store_close(c.st);
 		c.st = NULL;
 		c.pid = gl_pid();
-		if (c.loaded && strcmp(c.cfg.path, path) == 0 &&
-		    gl_files_current(&c.cfg.files)) {
-			log_warnings(&c.cfg.warnings, path);
-			return &c.cfg;
-		}
-		if (c.loaded) {
-			gl_config_free(&c.cfg);
-			c.loaded = 0;
-		}
+		if (c.loaded && (strcmp(c.cfg.path, path) != 0 ||
+				 !gl_files_current(&c.cfg.files)))
+			c.loaded = 0; /* inherited: forgotten, not freed */
 	}
-	if (c.loaded && strcmp(c.cfg.path, path) == 0)
-		return &c.cfg;
-	if (c.loaded) {
+	if (c.loaded && strcmp(c.cfg.path, path) != 0) {
 		gl_ctx_free(&c.ctx);
 		gl_store_close(c.st);
 		c.st = NULL;
 		gl_config_free(&c.cfg);
 		c.loaded = 0;
 	}
-	if (gl_config_load(path, &c.cfg, &err) < 0) {
-		if (strcmp(err.msg, c.failed) != 0) {
-			size_t more = c.cfg.errors.n + c.cfg.errors.dropped;
+	if (!c.loaded) {
+		if (gl_config_load(path, &c.cfg, &err) < 0) {
+			if (strcmp(err.msg, c.failed) != 0) {
+				size_t more = c.cfg.errors.n +
+					      c.cfg.errors.dropped;
 
-			log_write(0, LOG_MAIN | LOG_PANIC, "greylist: %s%s; "
-				  "answering per on_error until it is mended: "
-				  "run 'greylist-admin -c %s check'", err.msg,
-				  more > 1 ? " (and more problems)" : "", path);
-			memcpy(c.failed, err.msg, sizeof c.failed);
+				log_write(0, LOG_MAIN | LOG_PANIC, "greylist: "
+					  "%s%s; answering per on_error until "
+					  "it is mended: run 'greylist-admin -c "
+					  "%s check'", err.msg, more > 1 ?
+					  " (and more problems)" : "", path);
+				memcpy(c.failed, err.msg, sizeof c.failed);
+			}
+			gl_config_free(&c.cfg);
+			return NULL;
 		}
-		gl_config_free(&c.cfg);
-		return NULL;
+		c.loaded = 1;
 	}
-	c.loaded = 1;
-	log_warnings(&c.cfg.warnings, path);
+	if (c.warned != c.pid) {
+		c.warned = c.pid;
+		log_warnings(&c.cfg.warnings, path);
+	}
 	return &c.cfg;
 }
 
@@ -265,18 +270,21 @@ int greylist(uschar **yield, int argc, uschar *argv[])
 }
 
 /*
- * What the daemon should load for configuration file conf: its backend
- * and whether match_pools is on, worked out in a child process, so that
- * the daemon itself parses no file (a crash there would stop all mail;
- * in the child it costs nothing) and waits for it PRELOAD_WAIT_MS at
- * most. -1 when the child gave no answer in time.
+ * What the daemon should load for configuration file conf, and whether
+ * it may read the files itself, worked out in a child process (a crash
+ * there costs the daemon nothing; a hang, PRELOAD_WAIT_MS): its backend,
+ * whether match_pools is on, and whether it parsed without error and
+ * every file is on a local file system (gl_files_local()). 0 then; -1
+ * when the child gave no answer (an error in the configuration, a
+ * crash); -2 when it gave none in time and was killed.
  */
 #define PRELOAD_WAIT_MS 2000
 
-static int preload_plan(const char *conf, int *backend_r, int *pools_r)
+static int preload_plan(const char *conf, int *backend_r, int *pools_r,
+			int *local_r)
 {
-	unsigned char b[2];
-	int fd[2], st;
+	unsigned char b[3];
+	int fd[2], st, killed = 0;
 	ssize_t n;
 	pid_t pid;
 
@@ -296,7 +304,8 @@ static int preload_plan(const char *conf, int *backend_r, int *pools_r)
 		if (cfg != NULL && gl_config_load(conf, cfg, &err) == 0) {
 			b[0] = (unsigned char)cfg->backend;
 			b[1] = (unsigned char)(cfg->match_pools != 0);
-			if (write(fd[1], b, 2) != 2)
+			b[2] = (unsigned char)gl_files_local(&cfg->files);
+			if (write(fd[1], b, 3) != 3)
 				_exit(1);
 		}
 		_exit(0);
@@ -312,23 +321,31 @@ static int preload_plan(const char *conf, int *backend_r, int *pools_r)
 
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r > 0)
+		if (r > 0) {
 			do
-				n = read(fd[0], b, 2);
+				n = read(fd[0], b, 3);
 			while (n < 0 && errno == EINTR);
-		else /* timed out, or poll failed: it may still run (not
-		      * reaped yet, so its pid is still its own) */
+		} else { /* timed out, or poll failed: it may still run (not
+			  * reaped yet, so its pid is still its own) */
 			kill(pid, SIGKILL);
+			killed = 1;
+		}
 		break;
 	}
 	close(fd[0]);
-	/* Exim's own SIGCHLD handler may reap it first: ECHILD then. */
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+	/* Exim's own SIGCHLD handler may reap it first: ECHILD then. A
+	 * child killed in the middle of a read from a dead file system
+	 * dies only when the read returns: not waited for (Exim's handler
+	 * reaps it then). */
+	while (waitpid(pid, &st, killed ? WNOHANG : 0) < 0 && errno == EINTR)
 		;
-	if (n != 2)
+	if (killed)
+		return -2;
+	if (n != 3)
 		return -1;
 	*backend_r = b[0];
 	*pools_r = b[1];
+	*local_r = b[2];
 	return 0;
 }
 
@@ -338,21 +355,27 @@ static int preload_plan(const char *conf, int *backend_r, int *pools_r)
  * Exim daemon expands before it forks for a connection: the module is
  * then loaded once, in the daemon, and every connection process inherits
  * it loaded instead of loading it (and the store library) again, which is
- * most of what the module costs a short connection. Once per process it
- * resolves libcidr's lazily bound functions (gl_addr_bind). Then, at most
- * once a second and only when CONF or a whitelist file changed (or was
- * not yet read), it has a child process parse CONF (preload_plan(): a
- * crash or a hang there costs the daemon nothing), loads the library of
- * the backend CONF names and, with match_pools, libpsl and the Public
- * Suffix List, and, if the child parsed CONF without error, parses CONF
- * and its whitelists itself and keeps them: a connection process that
- * finds its files unchanged (gl_files_current(), a stat() each) uses that
- * configuration instead of reading them again. It opens no store and
- * reports nothing: a problem shows at the first RCPT, in the connection
- * process, as without it. A failed attempt is tried again PRELOAD_RETRY
- * seconds later.
+ * most of what the module costs a short connection.
+ *
+ * Once per process it resolves libcidr's lazily bound functions
+ * (gl_addr_bind). Then, at most once a second, unless the configuration
+ * it keeps is still current (gl_files_current(), a stat() of each file),
+ * it has a child process parse CONF (preload_plan()), loads the library
+ * of the backend CONF names and, with match_pools, libpsl and the Public
+ * Suffix List; and if the child parsed CONF without error and every file
+ * is on a local file system, it parses CONF and its whitelists itself
+ * and keeps them, when they had settled: a connection process that finds
+ * the files unchanged uses that configuration instead of reading them
+ * again (config()). The daemon thus only ever stats or reads files on a
+ * local file system, after a child read them in time. It opens no store
+ * and reports nothing: a problem shows at the first RCPT, in the
+ * connection process, as without it. After a failure it tries again
+ * PRELOAD_RETRY seconds later (GL_SETTLE_SECS for files just changed), or
+ * PRELOAD_RETRY_HUNG after a child that did not answer in time or files
+ * on a network file system.
  */
 #define PRELOAD_RETRY 10
+#define PRELOAD_RETRY_HUNG 300
 
 __attribute__((visibility("default")))
 int greylist_preload(uschar **yield, int argc, uschar *argv[])
@@ -360,15 +383,16 @@ int greylist_preload(uschar **yield, int argc, uschar *argv[])
 	static int bound;
 	static time_t checked, retry_at;
 	const char *conf = argc >= 1 ? (const char *)argv[0] : NULL;
-	int backend, pools;
+	int backend, pools, local, rc;
 	time_t now = time(NULL);
+	const char *reg;
 	gl_err err;
 
 	*yield = string_copy((uschar *)"");
 	/* A process that made a decision keeps the configuration its store
 	 * was opened with (config() looks after it). Statics are written
 	 * only when they change: each written page costs every process
-	 * forked since a copy of it. */
+	 * forked since then a copy of it. */
 	if (conf == NULL || c.st != NULL || now == checked)
 		return OK;
 	checked = now;
@@ -385,26 +409,31 @@ int greylist_preload(uschar **yield, int argc, uschar *argv[])
 		gl_config_free(&c.cfg);
 		c.loaded = 0;
 	}
-	if (preload_plan(conf, &backend, &pools) == 0) {
-		const char *reg;
+	rc = preload_plan(conf, &backend, &pools, &local);
+	if (rc < 0) {
+		retry_at = now + (rc == -2 ? PRELOAD_RETRY_HUNG : PRELOAD_RETRY);
+		return OK;
+	}
+	(void)gl_store_preload((enum gl_backend)backend, &err);
+	/* On failure forget it all, so that each connection process tries
+	 * again and logs why. */
+	if (pools && gl_psl_registered("example.org", &reg, &err) < 0)
+		gl_psl_reset(NULL, NULL);
+	if (local) {
+		int ok = gl_config_load(conf, &c.cfg, &err) == 0;
 
-		(void)gl_store_preload((enum gl_backend)backend, &err);
-		/* On failure forget it all, so that each connection
-		 * process tries again and logs why. */
-		if (pools && gl_psl_registered("example.org", &reg, &err) < 0)
-			gl_psl_reset(NULL, NULL);
-		if (gl_config_load(conf, &c.cfg, &err) == 0) {
+		if (ok && c.cfg.files.settled) {
 			c.loaded = 1;
-			c.pid = gl_pid();
-			if (c.cfg.files.settled)
-				return OK;
-			/* read again once it settled: in GL_SETTLE_SECS */
-			retry_at = now + GL_SETTLE_SECS;
 			return OK;
 		}
+		/* Not kept (the connection processes would not use an
+		 * unsettled one): they read the files themselves. */
 		gl_config_free(&c.cfg);
+		retry_at = now + (ok ? GL_SETTLE_SECS : PRELOAD_RETRY);
+		return OK;
 	}
-	retry_at = now + PRELOAD_RETRY;
+	/* On a network file system: never looked at by the daemon. */
+	retry_at = now + PRELOAD_RETRY_HUNG;
 	return OK;
 }
 

@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
 
 #include "parse.h"
 #include "pgwl.h"
@@ -380,12 +383,15 @@ static void parse_file(FILE *fp, gl_config *cfg)
 		BAD("%s: read error after line %u", cfg->path, lineno);
 }
 
-/* What id describes of st, or of a missing file (st NULL). */
-static void file_id(gl_file_id *id, const struct stat *st)
+/* What id describes of st, or of a file stat() failed on with err (st
+ * NULL). */
+static void file_id(gl_file_id *id, const struct stat *st, int err)
 {
 	memset(id, 0, sizeof *id);
-	if (st == NULL)
+	if (st == NULL) {
+		id->err = err;
 		return;
+	}
 	id->present = 1;
 	id->dev = st->st_dev;
 	id->ino = st->st_ino;
@@ -394,16 +400,18 @@ static void file_id(gl_file_id *id, const struct stat *st)
 	id->ctime = st->st_ctim;
 }
 
-/* Notes st (NULL: a missing file) as the next file read; clears
- * files->settled if it changed less than GL_SETTLE_SECS before now. */
+/* Notes st (NULL: stat() failed with err) as the next file read; clears
+ * files->settled if it changed less than GL_SETTLE_SECS before now. The
+ * change time is the one to look at: a file's modification time can be
+ * set to anything (touch -d, rsync -t), its change time only by the
+ * kernel, to its clock, at every change. */
 static void note_file(gl_config_files *files, const struct stat *st,
-		      const struct timespec *now)
+		      int err, const struct timespec *now)
 {
 	gl_file_id *id = &files->f[files->n++];
 
-	file_id(id, st);
-	if (id->present && (now->tv_sec - id->mtime.tv_sec < GL_SETTLE_SECS ||
-			    now->tv_sec - id->ctime.tv_sec < GL_SETTLE_SECS))
+	file_id(id, st, err);
+	if (id->present && now->tv_sec - id->ctime.tv_sec < GL_SETTLE_SECS)
 		files->settled = 0;
 }
 
@@ -421,17 +429,58 @@ int gl_files_current(const gl_config_files *files)
 		/* i == 0 is the configuration file itself; later ones are
 		 * whitelists, in cfg->whitelist_files order */
 		if (stat(files->names[i], &st) == 0)
-			file_id(&now, &st);
-		else if (errno == ENOENT || errno == ENOTDIR)
-			file_id(&now, NULL);
+			file_id(&now, &st, 0);
 		else
+			file_id(&now, NULL, errno);
+		/* the daemon that read it may be root; this process not */
+		if (now.present && faccessat(AT_FDCWD, files->names[i], R_OK,
+					     AT_EACCESS) != 0)
 			return 0;
-		if (now.present != was->present || now.dev != was->dev ||
+		if (now.present != was->present || now.err != was->err ||
+		    now.dev != was->dev ||
 		    now.ino != was->ino || now.size != was->size ||
 		    now.mtime.tv_sec != was->mtime.tv_sec ||
 		    now.mtime.tv_nsec != was->mtime.tv_nsec ||
 		    now.ctime.tv_sec != was->ctime.tv_sec ||
 		    now.ctime.tv_nsec != was->ctime.tv_nsec)
+			return 0;
+	}
+	return 1;
+}
+
+int gl_files_local(const gl_config_files *files)
+{
+	/* statfs(2) f_type of the local file systems a Debian host keeps
+	 * /etc on; anything else counts as remote */
+	static const unsigned long local[] = {
+		0xEF53,      /* ext2, ext3, ext4 */
+		0x58465342,  /* XFS */
+		0x9123683E,  /* Btrfs */
+		0x01021994,  /* tmpfs */
+		0x858458F6,  /* ramfs */
+		0x2FC12FC1,  /* ZFS */
+		0xF2F52010,  /* F2FS */
+		0x794C7630,  /* overlayfs */
+		0x73717368,  /* squashfs */
+		0x52654973,  /* ReiserFS */
+		0x3153464A,  /* JFS */
+		0xCA451A4E,  /* bcachefs */
+	};
+	struct statfs sf;
+	size_t k;
+	int i;
+
+	if (files->n < 1)
+		return 0;
+	for (i = 0; i < files->n; i++) {
+		if (!files->f[i].present)
+			continue;
+		if (statfs(files->names[i], &sf) != 0)
+			return 0;
+		for (k = 0; k < sizeof local / sizeof local[0]; k++)
+			if ((unsigned long)sf.f_type == local[k])
+				break;
+		if (k == sizeof local / sizeof local[0])
 			return 0;
 	}
 	return 1;
@@ -454,7 +503,7 @@ int gl_config_load(const char *path, gl_config *cfg, gl_err *err)
 			       why);
 	cfg->files.settled = clock_gettime(CLOCK_REALTIME, &now) == 0;
 	cfg->files.names[0] = cfg->path;
-	note_file(&cfg->files, &st, &now);
+	note_file(&cfg->files, &st, 0, &now);
 	parse_file(fp, cfg);
 	fclose(fp);
 	if (cfg->retry_window < cfg->delay)
@@ -474,9 +523,11 @@ int gl_config_load(const char *path, gl_config *cfg, gl_err *err)
 		BAD("%s: key 'redis_user': set redis_password_file too (AUTH "
 		    "sends the user and the password)", path);
 	for (i = 0; i < cfg->nwhitelist_files; i++) {
+		int found = stat(cfg->whitelist_files[i], &st) == 0;
+
 		cfg->files.names[cfg->files.n] = cfg->whitelist_files[i];
-		note_file(&cfg->files, stat(cfg->whitelist_files[i], &st) == 0 ?
-			  &st : NULL, &now);
+		note_file(&cfg->files, found ? &st : NULL, found ? 0 : errno,
+			  &now);
 		if (cfg->whitelist_kinds[i] == GL_WLF_OWN ?
 		    gl_whitelist_load_file(&cfg->whitelist,
 					   cfg->whitelist_files[i],

@@ -41,6 +41,7 @@ enum gl_wl_file { GL_WLF_OWN, GL_WLF_PG_CLIENTS, GL_WLF_PG_RECIPIENTS };
 /* A file the configuration was read from, as it was when it was read. */
 typedef struct gl_file_id {
 	int present;                    /* 0: it could not be looked at */
+	int err;                        /* ... and stat()'s errno then */
 	dev_t dev;
 	ino_t ino;
 	off_t size;
@@ -50,9 +51,10 @@ typedef struct gl_file_id {
 /* The configuration file, then each whitelist file in order. */
 typedef struct gl_config_files {
 	int n;
-	/* 1 when every file was last changed over GL_SETTLE_SECS before it
-	 * was read: a later change within the same tick of the file
-	 * system's clock (same size, same times) cannot then go unseen */
+	/* 1 when every file's change time (which only the kernel sets, to
+	 * its clock) is over GL_SETTLE_SECS before it was read: a later
+	 * change within the same tick of the file system's clock (same
+	 * size, same times) cannot then go unseen */
 	int settled;
 	gl_file_id f[1 + GL_MAX_WHITELIST_FILES];
 	/* their names: pointers into the gl_config these files belong to,
@@ -118,14 +120,25 @@ void gl_config_free(gl_config *cfg);
 /*
  * 1 when a configuration loaded from these files would be the one loaded
  * before: it had settled, and each file is still the same (device,
- * inode, size, modification and change times; a file that was missing
- * is still missing). 0 otherwise, whenever a file cannot be looked at,
- * and for the files of a configuration that did not load or was freed. Costs one stat() per file and reads none of them. A process that
- * inherits a loaded configuration (the Exim daemon's, see greylist.c)
- * uses it only while this holds; editing, replacing, touching, removing
- * or creating any of the files makes it 0.
+ * inode, size, modification and change times) and readable by this
+ * process's effective user and group, and a file that could not be
+ * looked at still cannot, for the same reason. 0 otherwise, and for the
+ * files of a configuration that did not load or was freed. Costs a
+ * stat() and an access check per file, and reads none of them. A
+ * process that inherits a loaded configuration (the Exim daemon's, which
+ * runs as root, see greylist.c) uses it only while this holds; editing,
+ * replacing, touching, removing or creating any of the files makes it 0.
  */
 int gl_files_current(const gl_config_files *files);
+
+/*
+ * 1 when every file that is there is on a local file system (ext2/3/4,
+ * XFS, Btrfs, tmpfs, ZFS, F2FS, overlayfs and the like), whose stat()
+ * answers at once from the kernel; 0 when one is on another (NFS, SMB,
+ * FUSE, autofs, or one it does not know) or statfs() fails: a process
+ * that must never hang must not then look at the files itself.
+ */
+int gl_files_local(const gl_config_files *files);
 
 /*
  * Parses "HOST:PORT[, HOST:PORT...]" (commas, optional blanks; an IPv6

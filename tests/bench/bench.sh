@@ -185,12 +185,14 @@ setup() {
 		dir=$(tmpfs_dir $1)
 		[ $1 = logall ] && log=all
 		GL_EXTRA="auto_whitelist_clients = 0
+whitelist = $SNIPPETS/greylist-whitelist
 database = $dir/greylist.gdbm
 snapshot = $T/mx-$1/db/greylist.gdbm" ;;
 	lmdb)
 		# The README's fastest setup: the file on a tmpfs.
 		dir=$(tmpfs_dir lmdb)
 		GL_EXTRA="auto_whitelist_clients = 0
+whitelist = $SNIPPETS/greylist-whitelist
 backend = lmdb
 database = $dir/greylist.lmdb" ;;
 	redis)
@@ -198,6 +200,7 @@ database = $dir/greylist.lmdb" ;;
 		start_redis || return 1
 		AUX_PID=$REDIS_PID
 		GL_EXTRA="auto_whitelist_clients = 0
+whitelist = $SNIPPETS/greylist-whitelist
 backend = redis
 redis = 127.0.0.1:$REDIS_PORT" ;;
 	*) return 2 ;;
@@ -264,7 +267,7 @@ measure() {
 [ "$MODE" = connect ] && PMODE=connect || PMODE=persistent
 make_acl "$T/acl-snippet" || exit 1
 echo "# bench: part 1 mode=$MODE repeat=$REPEAT% clients=[$CONCS]; part 1b MX traffic clients=[$MX_CONCS], one RCPT per connection clients=[$MX1_CONCS]; reps=$REPS rcpts<=$N messages<=$MX_N secs<=$SECS $(nproc) cores" | tee -a "$OUT"
-echo "# acl: every greylisting variant runs the module's snippet (rcpt-acl.conf) with only the expansion that asks the greylister changed; Exim alone has no greylisting statement. Logging: each deferral by Exim's reject line, log_reject_target = ${EXIM_LOG:-(none)}; the module's own line off (log = none), except in logall (log = all). Delay 1 s, auto-whitelisting off." | tee -a "$OUT"
+echo "# acl: every greylisting variant runs the module's snippet (rcpt-acl.conf) with only the expansion that asks the greylister changed; Exim alone has no greylisting statement. Logging: each deferral by Exim's reject line, log_reject_target = ${EXIM_LOG:-(none)}; the module's own line off (log = none), except in logall (log = all). Delay 1 s, auto-whitelisting off; the module's variants read the whitelist file the package installs (greylist-whitelist), as installed." | tee -a "$OUT"
 echo "# floor: gl-floor.so through the same snippet; it stores nothing across connections: for the MX traffic it decides from gl-load's sender names (mxk- known, mxr- retry), the decisions a greylister would make for this traffic, without any storage" | tee -a "$OUT"
 # Rounds: each runs every variant once, each point once, on a fresh
 # daemon and store; the medians are over the rounds. Interleaved so, a
@@ -468,8 +471,9 @@ if [ -z "${BENCH_NO_CONNCOST:-}" ]; then
 	mkdir -p "$T/cc"
 	mount -t tmpfs -o size=256m tmpfs "$T/cc" 2>/dev/null && CC_MOUNTED=yes || CC_MOUNTED=""
 	for b in gdbm lmdb floor; do
-		printf 'database = %s/cc/%s.db\nbackend = %s\nlog = none\nauto_whitelist_clients = 0\n' \
-			"$T" "$b" "$( [ $b = floor ] && echo gdbm || echo $b)" >"$T/cc/$b.conf"
+		printf 'database = %s/cc/%s.db\nbackend = %s\nlog = none\nauto_whitelist_clients = 0\nwhitelist = %s\n' \
+			"$T" "$b" "$( [ $b = floor ] && echo gdbm || echo $b)" \
+			"$SNIPPETS/greylist-whitelist" >"$T/cc/$b.conf"
 		so=$GL_SO; [ $b = floor ] && so=$FLOOR
 		for how in connection daemon; do
 			pre=""

@@ -7,7 +7,7 @@
 # the connection processes read none of them (strace -f on the daemon).
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/mail.sh"
-plan 9
+plan 11
 
 # rcpt WHO: one SMTP session up to RCPT TO:<WHO@test.example>.
 rcpt() {
@@ -67,12 +67,14 @@ sleep 3
 rcpt b; rcpt b
 check "... and still once the edit settled" whitelisted b
 
-# Replaced by rename, with the old file's times: b is gone.
-echo "rcpt:a@test.example" >"$WL.new"
+# Replaced by rename, with the old file's size and times: b is gone (d
+# is in its place).
+printf 'rcpt:a@test.example\nrcpt:d@test.example\n' >"$WL.new"
 touch -r "$WL" "$WL.new"
+[ "$(stat -c %s "$WL")" = "$(stat -c %s "$WL.new")" ] || echo "# sizes differ" >&2
 mv "$WL.new" "$WL"
 rcpt b
-check "a whitelist replaced by rename (same times) is read again" deferred b
+check "a whitelist replaced by rename (same size and times) is read again" deferred b
 
 # Rewritten in place with the same size and its times put back: only its
 # change time tells (c replaces a, same length).
@@ -84,3 +86,15 @@ touch -r "$T/times" "$WL"
 rcpt c
 check "a whitelist rewritten in place with its old times is read again" whitelisted c
 check "the panic log has nothing from the module" sh -c "! grep -q greylist '$R/log/paniclog' 2>/dev/null"
+
+# One process that preloads and then decides (exim -be): the skipped
+# whitelist line it inherits from its own preload is logged, once.
+echo "rcpt:not an entry" >>"$WL"
+sleep 3
+exim_run -C "$R/exim.conf" -be "\${dlfunc{$R/greylist.so}{greylist_preload}{$R/greylist.conf}}\${dlfunc{$R/greylist.so}{greylist}{$R/greylist.conf}{192.0.2.1}{s@sender.example}{c@test.example}}" >"$T/be.out" 2>&1
+# (-be writes Exim's log lines to its standard error)
+n=$(cat "$T/be.out" "$R/log/mainlog" | grep -c 'greylist: .*greylist-whitelist:2: unexpected')
+check "exim -be: preload then a decision logs the skipped line once ($n)" \
+	test "$n" = 1
+check "... and decides with the whitelist (c is on it)" \
+	grep -q 'accept whitelist' "$T/be.out"

@@ -1,7 +1,9 @@
 /* test_config.c - configuration parsing, defaults and error messages. */
 #include "unit.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -472,7 +474,9 @@ static void files_setup(int k, char *conf, char *wl, char *wl2)
  * a postmaster or a package can make to the files must make it 0; the
  * untouched files 1 (once settled: a file changed within GL_SETTLE_SECS
  * is never trusted, as a later edit in the same clock tick would leave
- * the same times).
+ * the same times). On Linux every one of these changes the change time;
+ * device, inode, size and modification time are compared as well for
+ * file systems whose change time is coarser or not kept on rename.
  */
 static void test_files_current(void **state)
 {
@@ -596,6 +600,108 @@ static void test_files_unsettled(void **state)
 	gl_config_free(&c);
 }
 
+/*
+ * What does not change stays current, whatever it is: a whitelist that
+ * cannot be looked at for the same reason (a symbolic link loop), a
+ * file whose modification time is in the future (only the change time
+ * decides whether it settled). A reason that changes is a change.
+ */
+static void test_files_stable(void **state)
+{
+	char conf[512], loop[512], fut[512], text[1200];
+	struct timespec t[2];
+	gl_config c;
+	gl_err err;
+
+	(void)state;
+	snprintf(loop, sizeof loop, "%s/stable-loop", dir);
+	unlink(loop);
+	assert_int_equal(symlink(loop, loop), 0);
+	unit_write(dir, "stable-future", "rcpt:a@example.org\n", fut,
+		   sizeof fut);
+	clock_gettime(CLOCK_REALTIME, &t[0]);
+	t[0].tv_sec += 86400;
+	t[1] = t[0];
+	assert_int_equal(utimensat(AT_FDCWD, fut, t, 0), 0);
+	snprintf(text, sizeof text, "whitelist = %s\nwhitelist = %s\n", loop,
+		 fut);
+	unit_write(dir, "stable.conf", text, conf, sizeof conf);
+	sleep(GL_SETTLE_SECS);
+	assert_int_equal(gl_config_load(conf, &c, &err), 0);
+	assert_int_equal(c.files.f[1].present, 0);
+	assert_int_equal(c.files.f[1].err, ELOOP);
+	assert_true(c.files.settled);
+	assert_int_equal(gl_files_current(&c.files), 1);
+	assert_int_equal(gl_files_current(&c.files), 1);
+	/* ELOOP becomes ENOENT */
+	assert_int_equal(unlink(loop), 0);
+	assert_int_equal(gl_files_current(&c.files), 0);
+	gl_config_free(&c);
+}
+
+/*
+ * The Exim daemon reads the files as root; its connection processes run
+ * as the Exim user. A file that user cannot read is not current for it,
+ * so it reads the file itself and logs why, as it would without the
+ * daemon. Checked as root in a child that becomes nobody.
+ */
+static void test_files_access(void **state)
+{
+	char conf[512], wl[512], text[1200];
+	gl_config c;
+	gl_err err;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* counted as skipped by cmocka, never as passed */
+	assert_int_equal(chmod(dir, 0755), 0);
+	unit_write(dir, "access-wl", "rcpt:a@example.org\n", wl, sizeof wl);
+	snprintf(text, sizeof text, "whitelist = %s\n", wl);
+	unit_write(dir, "access.conf", text, conf, sizeof conf);
+	assert_int_equal(chmod(conf, 0644), 0);
+	assert_int_equal(chmod(wl, 0600), 0);
+	sleep(GL_SETTLE_SECS);
+	assert_int_equal(gl_config_load(conf, &c, &err), 0);
+	assert_int_equal(gl_files_current(&c.files), 1); /* root reads it */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int cur;
+
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(3);
+		cur = gl_files_current(&c.files);
+		_exit(cur == 0 ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	gl_config_free(&c);
+}
+
+/* The daemon reads only files on a local file system: /proc is not one
+ * it knows, the test directory (ext4 or tmpfs) and /dev/shm are. */
+static void test_files_local(void **state)
+{
+	char conf[512], text[1200];
+	gl_config c;
+	gl_err err;
+
+	(void)state;
+	unit_write(dir, "local.conf", "delay = 1m\n", conf, sizeof conf);
+	assert_int_equal(gl_config_load(conf, &c, &err), 0);
+	assert_int_equal(gl_files_local(&c.files), 1);
+	gl_config_free(&c);
+	assert_int_equal(gl_files_local(&c.files), 0); /* freed: nothing */
+	snprintf(text, sizeof text, "whitelist = /proc/self/status\n");
+	unit_write(dir, "remote.conf", text, conf, sizeof conf);
+	assert_int_equal(gl_config_load(conf, &c, &err), 0);
+	assert_int_equal(gl_files_local(&c.files), 0);
+	gl_config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -613,6 +719,9 @@ int main(void)
 		cmocka_unit_test(test_dir_of),
 		cmocka_unit_test(test_files_current),
 		cmocka_unit_test(test_files_unsettled),
+		cmocka_unit_test(test_files_stable),
+		cmocka_unit_test(test_files_access),
+		cmocka_unit_test(test_files_local),
 	};
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);
 }
