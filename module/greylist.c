@@ -29,17 +29,19 @@
 
 #define LOG_WARNINGS_MAX 5 /* skipped whitelist lines logged one by one */
 
+/* What a connection writes first, on one page; the configuration, which
+ * it only reads when the daemon parsed it, last. */
 static struct {
 	pid_t pid;
 	pid_t warned;          /* the process that logged cfg's warnings */
 	int loaded;            /* cfg holds a parsed configuration */
-	gl_config cfg;
+	int warned_args;       /* unknown arguments logged already */
 	gl_store *st;
 	gl_ctx ctx;            /* what lives across decisions */
-	char failed[GL_ERR_MAX]; /* last configuration error logged */
-	int warned_args;       /* unknown arguments logged already */
 	gl_counters *cnt;      /* the mapped counters file, or NULL */
 	char cnt_path[PATH_MAX]; /* its name; "" before the first try */
+	char failed[GL_ERR_MAX]; /* last configuration error logged */
+	gl_config cfg;
 } c;
 
 static void log_main(const char *msg)
@@ -162,6 +164,7 @@ static void options(int argc, uschar *argv[], gl_request *req)
  * A file that cannot be used is logged once per process and costs
  * nothing but the counting: never the answer.
  */
+__attribute__((noinline)) /* its buffer off the decision's stack */
 static void count(const gl_config *cfg, const gl_result *res, gl_time now)
 {
 	char path[PATH_MAX];
@@ -172,7 +175,7 @@ static void count(const gl_config *cfg, const gl_result *res, gl_time now)
 		return;                 /* counters = none, or too long */
 	if (c.cnt_path[0] == '\0' || strcmp(path, c.cnt_path) != 0) {
 		gl_counters_close(c.cnt);
-		memcpy(c.cnt_path, path, sizeof path);
+		memcpy(c.cnt_path, path, strlen(path) + 1);
 		c.cnt = gl_counters_open(path, now, &err);
 		if (c.cnt == NULL)
 			log_write(0, LOG_MAIN, "greylist: counters: %s; "
@@ -188,6 +191,7 @@ static void count(const gl_config *cfg, const gl_result *res, gl_time now)
  * rcpt, then whitelist= (the entry's origin) or delay= (a pass: seconds
  * held) when they apply. Keys are only ever added at the end.
  */
+__attribute__((noinline)) /* its buffers off the decision's stack */
 static void log_decision(const gl_config *cfg, const gl_request *req,
 			 const gl_result *res)
 {
@@ -399,6 +403,8 @@ int greylist_preload(uschar **yield, int argc, uschar *argv[])
 	if (!bound) {
 		bound = 1;
 		gl_addr_bind();
+		/* registers its fork handler here, once, not in each child */
+		(void)gl_pid();
 	}
 	if (c.loaded && strcmp(c.cfg.path, conf) == 0 &&
 	    gl_files_current(&c.cfg.files))

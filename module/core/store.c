@@ -63,7 +63,11 @@ gl_store *gl_store_open(const gl_config *cfg, gl_err *err)
 
 int gl_store_preload(enum gl_backend backend, gl_err *err)
 {
-	return gl_lazy_load(backend == GL_BACKEND_REDIS ? GL_LIB_REDIS :
-			    backend == GL_BACKEND_LMDB ? GL_LIB_LMDB :
-			    GL_LIB_GDBM, err);
+	if (gl_lazy_load(backend == GL_BACKEND_REDIS ? GL_LIB_REDIS :
+			 backend == GL_BACKEND_LMDB ? GL_LIB_LMDB :
+			 GL_LIB_GDBM, err) < 0)
+		return -1;
+	if (backend == GL_BACKEND_GDBM)
+		gl_gdbm_preload_tls();
+	return 0;
 }

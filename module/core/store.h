@@ -99,7 +99,9 @@ gl_store *gl_store_open(const gl_config *cfg, gl_err *err) GL_WUR;
 
 /*
  * Loads the library of backend (lazylib.h) without opening anything: 0,
- * or -1 with err.
+ * or -1 with err. For GDBM it also has the library make this thread's
+ * copy of its error number, which it otherwise allocates at its first
+ * call in each process forked before (the Exim daemon's children).
  */
 int gl_store_preload(enum gl_backend backend, gl_err *err);
 
@@ -116,6 +118,9 @@ gl_store *gl_store_gdbm_open(const char *path, long lock_timeout_ms,
  */
 int gl_gdbm_set_snapshot(gl_store *st, const char *snapshot,
 			 gl_err *err) GL_WUR;
+
+/* Has libgdbm (loaded) set up its thread-local error number. */
+void gl_gdbm_preload_tls(void);
 
 /*
  * Writes a consistent, synced copy of the GDBM file to the snapshot

@@ -92,16 +92,22 @@ typedef struct gstore {
  */
 static int queue_enter(gstore *s, gl_err *err)
 {
-	char path[PATH_MAX + 8];
 	gl_err ignored;
 
 	if (!s->queue_tried) {
+		/* on the heap: a connection's first decision comes here,
+		 * and each page its stack grows by is a page fault */
+		size_t n = strlen(s->path) + sizeof ".wlock";
+		char *path = malloc(n);
+		int64_t wait = gl_store_left_us(&s->base, s->lock_timeout_ms);
+
 		s->queue_tried = 1;
-		snprintf(path, sizeof path, "%s.wlock", s->path);
-		s->queue_ok = gl_plock_open(&s->queue, path,
-					    gl_store_left_us(&s->base,
-							     s->lock_timeout_ms),
-					    &ignored) == 0;
+		if (path != NULL) {
+			snprintf(path, n, "%s.wlock", s->path);
+			s->queue_ok = gl_plock_open(&s->queue, path, wait,
+						    &ignored) == 0;
+			free(path);
+		}
 	}
 	if (!s->queue_ok)
 		return 0;
@@ -274,15 +280,18 @@ static int fetch(gstore *s, GDBM_FILE db, const void *key, size_t klen,
 /* Whether the database's directory is on a tmpfs (or ramfs), once. */
 static int on_tmpfs(gstore *s)
 {
-	char dir[PATH_MAX];
+	size_t n = strlen(s->path) + 2; /* "." and its NUL at least */
+	char *dir;
 	struct statfs fs;
 
 	if (s->on_tmpfs >= 0)
 		return s->on_tmpfs;
-	s->on_tmpfs = gl_dir_of(s->path, dir, sizeof dir) == 0 &&
+	dir = malloc(n); /* not on the stack: see queue_enter() */
+	s->on_tmpfs = dir != NULL && gl_dir_of(s->path, dir, n) == 0 &&
 		      statfs(dir, &fs) == 0 &&
 		      (fs.f_type == 0x01021994 /* TMPFS_MAGIC */ ||
 		       fs.f_type == 0x858458f6 /* RAMFS_MAGIC */);
+	free(dir);
 	return s->on_tmpfs;
 }
 
@@ -844,6 +853,11 @@ int gl_gdbm_recover(const char *path, long lock_timeout_ms,
 	if (gdbm_close(db) != 0 && rc == 0)
 		rc = gl_fail(err, "%s: cannot close database", path);
 	return rc;
+}
+
+void gl_gdbm_preload_tls(void)
+{
+	(void)gdbm_errno_location();
 }
 
 int gl_gdbm_set_snapshot(gl_store *st, const char *snapshot, gl_err *err)
