@@ -90,19 +90,24 @@ static dlfunc *preloaded; /* -d: the parent's greylist() */
 /* One child's work; writes 3 numbers (ns) to fd. */
 static void child(const char *module, const char *conf, int i, int fd)
 {
-	char sender[64], ip[32];
+	char sender[64], rcpt[64], ip[32];
 	long long t[4];
 	uschar *argv[4], *yield = NULL;
 	dlfunc *f;
 	void *h;
 
+	/* The sender's digits fold away (sender_normalize) and the client
+	 * is the /24: the recipient is what makes each child's triplet its
+	 * own. */
 	snprintf(sender, sizeof sender, "cc-%d-%ld@conncost.example", i,
+		 (long)getpid());
+	snprintf(rcpt, sizeof rcpt, "u%d-%ld@test.example", i,
 		 (long)getpid());
 	snprintf(ip, sizeof ip, "192.0.2.%d", 1 + i % 250);
 	argv[0] = (uschar *)conf;
 	argv[1] = (uschar *)ip;
 	argv[2] = (uschar *)sender;
-	argv[3] = (uschar *)"user@test.example";
+	argv[3] = (uschar *)rcpt;
 	t[0] = cpu_ns();
 	if (preloaded != NULL) {
 		f = preloaded;
