@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -453,16 +454,12 @@ int gl_files_local(const gl_config_files *files)
 	/* statfs(2) f_type of the local file systems a Debian host keeps
 	 * /etc on; anything else counts as remote */
 	static const unsigned long local[] = {
-		0xEF53,      /* ext2, ext3, ext4 */
-		0x58465342,  /* XFS */
-		0x9123683E,  /* Btrfs */
-		0x01021994,  /* tmpfs */
-		0x858458F6,  /* ramfs */
+		EXT4_SUPER_MAGIC,      /* ext2, ext3, ext4 */
+		XFS_SUPER_MAGIC, BTRFS_SUPER_MAGIC, TMPFS_MAGIC, RAMFS_MAGIC,
+		F2FS_SUPER_MAGIC, OVERLAYFS_SUPER_MAGIC, SQUASHFS_MAGIC,
+		REISERFS_SUPER_MAGIC,
+		/* not in Debian 12's <linux/magic.h> */
 		0x2FC12FC1,  /* ZFS */
-		0xF2F52010,  /* F2FS */
-		0x794C7630,  /* overlayfs */
-		0x73717368,  /* squashfs */
-		0x52654973,  /* ReiserFS */
 		0x3153464A,  /* JFS */
 		0xCA451A4E,  /* bcachefs */
 	};

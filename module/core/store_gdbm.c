@@ -47,6 +47,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gdbm.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,8 +290,7 @@ static int on_tmpfs(gstore *s)
 	dir = malloc(n); /* not on the stack: see queue_enter() */
 	s->on_tmpfs = dir != NULL && gl_dir_of(s->path, dir, n) == 0 &&
 		      statfs(dir, &fs) == 0 &&
-		      (fs.f_type == 0x01021994 /* TMPFS_MAGIC */ ||
-		       fs.f_type == 0x858458f6 /* RAMFS_MAGIC */);
+		      (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
 	free(dir);
 	return s->on_tmpfs;
 }
