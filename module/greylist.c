@@ -65,6 +65,14 @@ static void log_warnings(const gl_notes *w, const char *path)
 			  "check'", (int)(w->n + w->dropped - shown), path);
 }
 
+/* Closes the store and what the decisions kept of it. */
+static void drop_store(void)
+{
+	gl_ctx_free(&c.ctx);
+	gl_store_close(c.st);
+	c.st = NULL;
+}
+
 /*
  * The cached configuration for path, loading it when needed; NULL on
  * error. A process that finds one it did not load itself (the Exim
@@ -78,18 +86,14 @@ static const gl_config *config(const char *path)
 	gl_err err;
 
 	if (c.pid != gl_pid()) {
-		gl_ctx_free(&c.ctx);
-		gl_store_close(c.st);
-		c.st = NULL;
+		drop_store();
 		c.pid = gl_pid();
 		if (c.loaded && (strcmp(c.cfg.path, path) != 0 ||
 				 !gl_files_current(&c.cfg.files)))
 			c.loaded = 0; /* inherited: forgotten, not freed */
 	}
 	if (c.loaded && strcmp(c.cfg.path, path) != 0) {
-		gl_ctx_free(&c.ctx);
-		gl_store_close(c.st);
-		c.st = NULL;
+		drop_store();
 		gl_config_free(&c.cfg);
 		c.loaded = 0;
 	}

@@ -745,10 +745,14 @@ gl_store *gl_store_gdbm_open(const char *path, long lock_timeout_ms,
 		gl_fail(err, "out of memory");
 		return NULL;
 	}
-	if (strlen(path) >= PATH_MAX || (s->path = strdup(path)) == NULL) {
+	if (strlen(path) >= PATH_MAX) {
 		free(s);
-		gl_fail(err, strlen(path) >= PATH_MAX ? "database file name "
-			"too long" : "out of memory");
+		gl_fail(err, "database file name too long");
+		return NULL;
+	}
+	if ((s->path = strdup(path)) == NULL) {
+		free(s);
+		gl_fail(err, "out of memory");
 		return NULL;
 	}
 	s->base.ops = &gdbm_ops;
