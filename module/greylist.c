@@ -39,6 +39,7 @@ static struct {
 	gl_store *st;
 	gl_ctx ctx;            /* what lives across decisions */
 	gl_counters *cnt;      /* the mapped counters file, or NULL */
+	char out[64];          /* what greylist() yields, before Exim's copy */
 	char cnt_path[PATH_MAX]; /* its name; "" before the first try */
 	char failed[GL_ERR_MAX]; /* last configuration error logged */
 	gl_config cfg;
@@ -226,7 +227,6 @@ static void log_decision(const gl_config *cfg, const gl_request *req,
 __attribute__((visibility("default")))
 int greylist(uschar **yield, int argc, uschar *argv[])
 {
-	static char out[64];
 	static gl_config fallback; /* defaults: too large for Exim's stack */
 	const gl_config *cfg = NULL;
 	gl_request req;
@@ -268,12 +268,12 @@ int greylist(uschar **yield, int argc, uschar *argv[])
 		}
 		log_psl_problem();
 	}
-	gl_yield(&res, out, sizeof out);
+	gl_yield(&res, c.out, sizeof c.out);
 	if (cfg != &fallback) {
 		count(cfg, &res, now);
 		log_decision(cfg, &req, &res);
 	}
-	*yield = string_copy((uschar *)out);
+	*yield = string_copy((uschar *)c.out);
 	return OK;
 }
 
@@ -385,16 +385,47 @@ static int preload_plan(const char *conf, int *backend_r, int *pools_r,
 #define PRELOAD_RETRY 10
 #define PRELOAD_RETRY_HUNG 300
 
+static time_t preload(const char *conf, time_t now)
+{
+	int backend, pools, local, rc;
+	const char *reg;
+	gl_err err;
+
+	if (c.loaded) {
+		gl_config_free(&c.cfg);
+		c.loaded = 0;
+	}
+	rc = preload_plan(conf, &backend, &pools, &local);
+	if (rc < 0)
+		return now + (rc == -2 ? PRELOAD_RETRY_HUNG : PRELOAD_RETRY);
+	(void)gl_store_preload((enum gl_backend)backend, &err);
+	/* On failure forget it all, so that each connection process tries
+	 * again and logs why. */
+	if (pools && gl_psl_registered("example.org", &reg, &err) < 0)
+		gl_psl_reset(NULL, NULL);
+	if (local) {
+		int ok = gl_config_load(conf, &c.cfg, &err) == 0;
+
+		if (ok && c.cfg.files.settled) {
+			c.loaded = 1;
+			return 0;
+		}
+		/* Not kept (the connection processes would not use an
+		 * unsettled one): they read the files themselves. */
+		gl_config_free(&c.cfg);
+		return now + (ok ? GL_SETTLE_SECS : PRELOAD_RETRY);
+	}
+	/* On a network file system: never looked at by the daemon. */
+	return now + PRELOAD_RETRY_HUNG;
+}
+
 __attribute__((visibility("default")))
 int greylist_preload(uschar **yield, int argc, uschar *argv[])
 {
 	static int bound;
 	static time_t checked, retry_at;
 	const char *conf = argc >= 1 ? (const char *)argv[0] : NULL;
-	int backend, pools, local, rc;
 	time_t now = time(NULL);
-	const char *reg;
-	gl_err err;
 
 	*yield = string_copy((uschar *)"");
 	/* A process that made a decision keeps the configuration its store
@@ -407,43 +438,13 @@ int greylist_preload(uschar **yield, int argc, uschar *argv[])
 	if (!bound) {
 		bound = 1;
 		gl_addr_bind();
-		/* registers its fork handler here, once, not in each child */
-		(void)gl_pid();
 	}
 	if (c.loaded && strcmp(c.cfg.path, conf) == 0 &&
 	    gl_files_current(&c.cfg.files))
 		return OK;
 	if (now < retry_at)
 		return OK;
-	if (c.loaded) {
-		gl_config_free(&c.cfg);
-		c.loaded = 0;
-	}
-	rc = preload_plan(conf, &backend, &pools, &local);
-	if (rc < 0) {
-		retry_at = now + (rc == -2 ? PRELOAD_RETRY_HUNG : PRELOAD_RETRY);
-		return OK;
-	}
-	(void)gl_store_preload((enum gl_backend)backend, &err);
-	/* On failure forget it all, so that each connection process tries
-	 * again and logs why. */
-	if (pools && gl_psl_registered("example.org", &reg, &err) < 0)
-		gl_psl_reset(NULL, NULL);
-	if (local) {
-		int ok = gl_config_load(conf, &c.cfg, &err) == 0;
-
-		if (ok && c.cfg.files.settled) {
-			c.loaded = 1;
-			return OK;
-		}
-		/* Not kept (the connection processes would not use an
-		 * unsettled one): they read the files themselves. */
-		gl_config_free(&c.cfg);
-		retry_at = now + (ok ? GL_SETTLE_SECS : PRELOAD_RETRY);
-		return OK;
-	}
-	/* On a network file system: never looked at by the daemon. */
-	retry_at = now + PRELOAD_RETRY_HUNG;
+	retry_at = preload(conf, now);
 	return OK;
 }
 

@@ -55,30 +55,20 @@ int gl_cnt_bucket(gl_time delay)
 	return GL_CNT_NBUCKETS - 1;
 }
 
-static const char *dir_of(const char *path, char *buf, size_t sz)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL || (size_t)(slash - path) >= sz)
-		return NULL;
-	memcpy(buf, path, (size_t)(slash - path));
-	buf[slash - path] = '\0';
-	return buf;
-}
-
 int gl_counters_path(const gl_config *cfg, char *out, size_t outsz)
 {
-	char dir[PATH_MAX];
+	const char *db = cfg->snapshot[0] ? cfg->snapshot : cfg->database;
+	const char *slash = strrchr(db, '/');
 	int n;
 
 	if (!strcmp(cfg->counters, "none"))
 		return 1;
 	if (cfg->counters[0])
 		return gl_copy(out, outsz, cfg->counters);
-	if (dir_of(cfg->snapshot[0] ? cfg->snapshot : cfg->database, dir,
-		   sizeof dir) == NULL)
+	if (slash == NULL || slash - db > INT_MAX)
 		return -1;
-	n = snprintf(out, outsz, "%s/greylist.counters", dir);
+	n = snprintf(out, outsz, "%.*s/greylist.counters", (int)(slash - db),
+		     db);
 	return n < 0 || (size_t)n >= outsz ? -1 : 0;
 }
 

@@ -7,6 +7,12 @@
 #include <string.h>
 
 #define CAS_TRIES 4
+/* Room for the value of a triplet or client record: they are 32 and 24
+ * bytes, and one of another length (up to this) is reported as what it
+ * is (record.h); a longer one, as too large by the store. Small, so that
+ * a decision's frame spans few stack pages: each is a page fault in
+ * every Exim connection process. */
+#define VALUE_ROOM 256
 
 void gl_ctx_init(gl_ctx *ctx, const gl_config *cfg, gl_store *st)
 {
@@ -214,7 +220,7 @@ static int decide(gl_ctx *ctx, const gl_request *req, gl_time now,
 {
 	const gl_config *cfg = ctx->cfg;
 	char key[GL_KEY_MAX], ckey[GL_CLIENT_MAX + 2];
-	unsigned char cur[GL_VALUE_MAX], gen[16], crec[GL_VALUE_MAX];
+	unsigned char cur[VALUE_ROOM], gen[16], crec[VALUE_ROOM];
 	unsigned char next[GL_RECORD_SIZE];
 	gl_get_item it[3];
 	gl_decision d;
@@ -302,8 +308,7 @@ static int decide(gl_ctx *ctx, const gl_request *req, gl_time now,
 		gl_record_encode(&d.rec, next);
 		switch (gl_store_cas(ctx->st, key, (size_t)klen,
 				     it[0].found ? cur : NULL, it[0].vlen, next,
-				     sizeof next, gl_pair_ttl(cfg, key, (size_t)klen,
-							      next, sizeof next, now),
+				     sizeof next, gl_record_ttl(cfg, &d.rec, now),
 				     err)) {
 		case -1:
 			return -1;

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,20 +176,7 @@ int gl_snapshot_stage(const char *path, const char *snapshot,
 	return 0;
 }
 
-static pid_t cached_pid;
-
-static void forked(void)
-{
-	cached_pid = 0;
-}
-
 pid_t gl_pid(void)
 {
-	static int registered;
-
-	if (!registered)
-		registered = pthread_atfork(NULL, NULL, forked) == 0;
-	if (cached_pid == 0 || !registered)
-		cached_pid = getpid();
-	return cached_pid;
+	return getpid();
 }

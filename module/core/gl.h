@@ -105,9 +105,10 @@ int gl_snapshot_stage(const char *path, const char *snapshot,
 		      const char *tmp, int (*readable)(const char *),
 		      gl_err *err) GL_WUR;
 
-/* getpid() without a system call each time: the id is cached and the
- * cache dropped in the child at fork() (pthread_atfork). Lets code that
- * must notice a fork (handles that cannot cross one) check per call. */
+/* getpid(), asked of the kernel at each call: code that must notice a
+ * fork (handles that cannot cross one) checks per call. Not cached: a
+ * cache dropped at fork (pthread_atfork) would cost every Exim connection
+ * process a copied page, which is dearer than the system call. */
 pid_t gl_pid(void);
 
 #endif

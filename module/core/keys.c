@@ -137,15 +137,24 @@ int gl_pair_valid(const gl_config *cfg, const void *key, size_t klen,
 	}
 }
 
+/* From now to end, at least 1 second. */
+static gl_time until(gl_time end, gl_time now)
+{
+	return end > now ? end - now : 1;
+}
+
 gl_time gl_pair_ttl(const gl_config *cfg, const void *key, size_t klen,
 		    const void *val, size_t vlen, gl_time now)
 {
-	gl_time end;
 	gl_pair p;
 
 	if (gl_pair_decode(key, klen, val, vlen, &p, NULL) != 0)
 		return 0;
-	end = p.kind == GL_KEY_TRIPLET ? gl_policy_record_end(cfg, &p.r) :
-	      gl_policy_client_end(cfg, &p.c);
-	return end > now ? end - now : 1;
+	return until(p.kind == GL_KEY_TRIPLET ? gl_policy_record_end(cfg, &p.r) :
+		     gl_policy_client_end(cfg, &p.c), now);
+}
+
+gl_time gl_record_ttl(const gl_config *cfg, const gl_record *r, gl_time now)
+{
+	return until(gl_policy_record_end(cfg, r), now);
 }

@@ -76,4 +76,8 @@ int gl_pair_valid(const gl_config *cfg, const void *key, size_t klen,
 gl_time gl_pair_ttl(const gl_config *cfg, const void *key, size_t klen,
 		    const void *val, size_t vlen, gl_time now);
 
+/* gl_pair_ttl() of a triplet's record r, without its key to decode (a
+ * decision has the record at hand). */
+gl_time gl_record_ttl(const gl_config *cfg, const gl_record *r, gl_time now);
+
 #endif

@@ -334,16 +334,14 @@ static void note_fresh(gstore *s, GDBM_FILE db)
 }
 
 /* Whether this machine's clock tells nanoseconds (or close): a stamp
- * must never repeat. Asked once per process. */
+ * must never repeat. Asked at each call (the vDSO answers it): a cached
+ * answer would cost each Exim connection process a copied page. */
 static int fine_clock(void)
 {
-	static int fine = -1;
 	struct timespec res;
 
-	if (fine < 0)
-		fine = clock_getres(CLOCK_REALTIME, &res) == 0 &&
-		       res.tv_sec == 0 && res.tv_nsec <= 1000;
-	return fine;
+	return clock_getres(CLOCK_REALTIME, &res) == 0 &&
+	       res.tv_sec == 0 && res.tv_nsec <= 1000;
 }
 
 /*

@@ -75,13 +75,14 @@ static int fold_srs(const char *lp, char *out, size_t outsz)
 }
 
 /*
- * Folds a lower-cased local part lp into out (outsz > strlen(lp)): BATV
- * and SRS first (their tags hold '+', '-' and digits), then "+extension",
- * then digit runs.
+ * Folds a lower-cased local part lp into out (outsz > strlen(lp), and at
+ * least GL_ADDR_MAX + 8 for SRS): BATV and SRS first (their tags hold
+ * '+', '-' and digits), then "+extension", then digit runs. An SRS
+ * address is rewritten into out and folded there, in place: each byte
+ * read gives at most one written, never ahead of the reading.
  */
 static void fold_local(const char *lp, char *out, size_t outsz)
 {
-	char srs[GL_ADDR_MAX + 8];
 	const char *src = lp, *next, *plus;
 	size_t i, n, o = 0;
 
@@ -89,8 +90,8 @@ static void fold_local(const char *lp, char *out, size_t outsz)
 	 * idempotent. */
 	while ((next = strip_batv(src)) != src)
 		src = next;
-	if (fold_srs(src, srs, sizeof srs) == 0)
-		src = srs;
+	if (fold_srs(src, out, outsz) == 0)
+		src = out;
 	n = strlen(src);
 	plus = strchr(src, '+');
 	if (plus != NULL && plus != src)
@@ -118,8 +119,7 @@ int gl_fold_rcpt(const char *in, char *out, size_t outsz, gl_err *err)
 int gl_fold_sender(const char *in, int normalize, char *out, size_t outsz,
 		   gl_err *err)
 {
-	char lp[GL_ADDR_MAX + 1], folded[GL_ADDR_MAX + 1];
-	const char *at;
+	char folded[GL_ADDR_MAX + 8], *at;
 	size_t n;
 
 	if (in == NULL || *in == '\0' || strcmp(in, "<>") == 0)
@@ -132,11 +132,12 @@ int gl_fold_sender(const char *in, int normalize, char *out, size_t outsz,
 	if (!normalize)
 		return 0;
 
-	at = strrchr(out, '@');
-	n = at ? (size_t)(at - out) : strlen(out);
-	memcpy(lp, out, n);
-	lp[n] = '\0';
-	fold_local(lp, folded, sizeof folded);
+	/* the local part, cut at the '@' for as long as it is folded */
+	if ((at = strrchr(out, '@')) != NULL)
+		*at = '\0';
+	fold_local(out, folded, sizeof folded);
+	if (at != NULL)
+		*at = '@';
 	n = strlen(folded);
 	if (n + (at ? strlen(at) : 0) >= outsz)
 		return gl_fail(err, "sender address too long");

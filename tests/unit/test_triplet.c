@@ -1,7 +1,9 @@
 /* test_triplet.c - address folding, sender normalization, keys. */
 #include "unit.h"
 
+#include "../../module/core/config.h"
 #include "../../module/core/keys.h"
+#include "../../module/core/record.h"
 
 static void test_fold_plain(void **state)
 {
@@ -141,6 +143,48 @@ static void test_keys(void **state)
 	(void)state;
 }
 
+/* A backend's TTL for a triplet: to the end its record counts (policy.h),
+ * at least 1 s; gl_record_ttl() and gl_pair_ttl() of the encoded pair
+ * agree; 0 (never) for what does not decode. */
+static void test_ttl(void **state)
+{
+	static const struct {
+		enum gl_state state;
+		gl_time first, last, passed, now;
+	} t[] = {
+		{ GL_PENDING, 1000, 1000, 0, 1000 },
+		{ GL_PENDING, 1000, 1500, 0, 1200 },
+		{ GL_PENDING, 1000, 1000, 0, 999999999 }, /* long over: 1 */
+		{ GL_PASSED, 1000, 5000, 2000, 5000 },
+		{ GL_PASSED, 1000, 5000, 2000, 999999999 },
+	};
+	gl_triplet tr = { "192.0.2.0/24", "a@b.example", "c@d.example" };
+	char key[GL_KEY_MAX];
+	unsigned char val[GL_RECORD_SIZE];
+	gl_config cfg;
+	int klen = gl_key_encode(&tr, key, sizeof key);
+
+	gl_config_defaults(&cfg);
+	assert_true(klen > 0);
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		gl_record r = { .state = t[i].state, .attempts = 1,
+				.first_seen = t[i].first,
+				.last_seen = t[i].last,
+				.passed_at = t[i].passed };
+		gl_time end = r.state == GL_PENDING ?
+			      r.first_seen + cfg.retry_window :
+			      r.last_seen + cfg.pass_lifetime;
+		gl_time want = end > t[i].now ? end - t[i].now : 1;
+
+		gl_record_encode(&r, val);
+		assert_int_equal(gl_record_ttl(&cfg, &r, t[i].now), want);
+		assert_int_equal(gl_pair_ttl(&cfg, key, (size_t)klen, val,
+					     sizeof val, t[i].now), want);
+	}
+	assert_int_equal(gl_pair_ttl(&cfg, key, (size_t)klen, val, 5, 1000), 0);
+	(void)state;
+}
+
 static void test_domain(void **state)
 {
 	assert_string_equal(gl_addr_domain("a@b.example"), "b.example");
@@ -156,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_ttl),
 		cmocka_unit_test(test_domain),
 	};
 	return cmocka_run_group_tests_name("triplet", tests, NULL, NULL);
