@@ -205,10 +205,11 @@ backend = redis
 redis = 127.0.0.1:$REDIS_PORT" ;;
 	*) return 2 ;;
 	esac
-	# The module's variants as installed: the daemon loads the module once
-	# (greylist-setup-exim4's smtp_accept_max_per_host line); the others
-	# load nothing in the daemon.
-	case $1 in module|logall|lmdb|redis) load=yes ;; *) load=no ;; esac
+	# The module's variants as installed, and the floor alike: the daemon
+	# loads the library once (greylist-setup-exim4's
+	# smtp_accept_max_per_host line); the others load nothing in the
+	# daemon.
+	case $1 in floor|module|logall|lmdb|redis) load=yes ;; *) load=no ;; esac
 	RNAME=mx-$1 RCPT_ACL=$RCPT_ACL GL_DELAY=1s GL_LOG=$log GL_EXTRA=$GL_EXTRA \
 		GL_DAEMON_LOAD=$load start_receiver
 	rc=$?
@@ -268,7 +269,7 @@ measure() {
 make_acl "$T/acl-snippet" || exit 1
 echo "# bench: part 1 mode=$MODE repeat=$REPEAT% clients=[$CONCS]; part 1b MX traffic clients=[$MX_CONCS], one RCPT per connection clients=[$MX1_CONCS]; reps=$REPS rcpts<=$N messages<=$MX_N secs<=$SECS $(nproc) cores" | tee -a "$OUT"
 echo "# acl: every greylisting variant runs the module's snippet (rcpt-acl.conf) with only the expansion that asks the greylister changed; Exim alone has no greylisting statement. Logging: each deferral by Exim's reject line, log_reject_target = ${EXIM_LOG:-(none)}; the module's own line off (log = none), except in logall (log = all). Delay 1 s, auto-whitelisting off; the module's variants read the whitelist file the package installs (greylist-whitelist), as installed." | tee -a "$OUT"
-echo "# floor: gl-floor.so through the same snippet; it stores nothing across connections: for the MX traffic it decides from gl-load's sender names (mxk- known, mxr- retry), the decisions a greylister would make for this traffic, without any storage" | tee -a "$OUT"
+echo "# floor: gl-floor.so through the same snippet, loaded once in the Exim daemon as the module is; it stores nothing across connections: for the MX traffic it decides from gl-load's sender names (mxk- known, mxr- retry), the decisions a greylister would make for this traffic, without any storage" | tee -a "$OUT"
 # Rounds: each runs every variant once, each point once, on a fresh
 # daemon and store; the medians are over the rounds. Interleaved so, a
 # machine whose speed drifts during the benchmark (a shared virtual

@@ -13,6 +13,12 @@
  * greylisting once the store costs nothing: Exim's ACL, the call, the 451
  * and its log line.
  *
+ * Like the module as greylist-setup-exim4 installs it, it is loaded once,
+ * in the Exim daemon, by the smtp_accept_max_per_host line (its
+ * greylist_preload does nothing else), so that connection processes
+ * inherit it loaded: its figures then hold what any greylister in Exim
+ * can reach, not the price of loading a library in every connection.
+ *
  * Exim forks a process per SMTP connection, so the table remembers only
  * within one connection (enough for gl-load's persistent connections).
  * For traffic with one connection per message (gl-load -m) it decides
@@ -102,6 +108,15 @@ static int hint(const char *sender)
 	if (strncmp(sender, "mxr-", 4) == 0)
 		return 'r';
 	return 0;
+}
+
+/* ${dlfunc{gl-floor.so}{greylist_preload}{CONF}}: yields "". */
+__attribute__((visibility("default")))
+int greylist_preload(uschar **yield, int argc, uschar *argv[])
+{
+	(void)argc, (void)argv;
+	*yield = string_copy((uschar *)"");
+	return OK;
 }
 
 __attribute__((visibility("default")))
