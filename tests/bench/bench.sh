@@ -478,10 +478,7 @@ if [ -z "${BENCH_NO_CONNCOST:-}" ]; then
 		so=$GL_SO; [ $b = floor ] && so=$FLOOR
 		for how in connection daemon; do
 			pre=""
-			if [ $how = daemon ]; then
-				[ $b = floor ] && continue
-				pre="-d"
-			fi
+			[ $how = daemon ] && pre="-d"
 			# shellcheck disable=SC2086 # word lists on purpose
 			line=$("$CC_BIN" -n "$CC_N" $exim_libs $pre "$so" "$T/cc/$b.conf" 2>/dev/null) ||
 				line="failed"
