@@ -7,11 +7,13 @@
 #include <string.h>
 
 #define CAS_TRIES 4
-/* Room for the value of a triplet or client record: they are 32 and 24
- * bytes, and one of another length (up to this) is reported as what it
- * is (record.h); a longer one, as too large by the store. Small, so that
- * a decision's frame spans few stack pages: each is a page fault in
- * every Exim connection process. */
+/* Room for the value of a triplet's record: it is 32 bytes, and one of
+ * another length (up to this) is reported as what it is (record.h); a
+ * longer one, as too large by the store; an error either way. Small, so
+ * that a decision's frame spans few stack pages: each is a page fault in
+ * every Exim connection process. (A client's record keeps GL_VALUE_MAX:
+ * one that does not decode is ignored, and a longer one would fail the
+ * whole read.) */
 #define VALUE_ROOM 256
 
 void gl_ctx_init(gl_ctx *ctx, const gl_config *cfg, gl_store *st)
@@ -220,7 +222,7 @@ static int decide(gl_ctx *ctx, const gl_request *req, gl_time now,
 {
 	const gl_config *cfg = ctx->cfg;
 	char key[GL_KEY_MAX], ckey[GL_CLIENT_MAX + 2];
-	unsigned char cur[VALUE_ROOM], gen[16], crec[VALUE_ROOM];
+	unsigned char cur[VALUE_ROOM], gen[16], crec[GL_VALUE_MAX];
 	unsigned char next[GL_RECORD_SIZE];
 	gl_get_item it[3];
 	gl_decision d;

@@ -6,7 +6,7 @@
 # export and import keeps every record.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/mail.sh"
-plan 24
+plan 26
 
 start_redis; rc=$?
 check "redis-server started (exit $rc)" test $rc -eq 0
@@ -29,12 +29,23 @@ send() { # PORT FROM OUT
 }
 send $PORT1 alice@sender.example "$T/a1"
 check "first attempt to MX1: 451 4.7.1" grep -q '^<\*\* *451 4.7.1 Greylisted' "$T/a1"
+# The TTL a decision gives a triplet's key: until its record stops
+# counting, retry_window (2 days) pending, pass_lifetime (36 days) passed.
+ttl_of_triplet() {
+	redis-cli -p "$REDIS_PORT" EVAL "local k = redis.call('KEYS', 'greylist:t*') if #k ~= 1 then return -9 end return redis.call('TTL', k[1])" 0
+}
+ttl=$(ttl_of_triplet)
+check "the pending triplet's key expires in retry_window, 2 days ($ttl s)" \
+	sh -c "test '$ttl' -gt 172680 && test '$ttl' -le 172800"
 send $PORT2 alice@sender.example "$T/a2"
 check "an early retry to MX2 is deferred too (same greylist)" grep -q '^<\*\* *451 4.7.1' "$T/a2"
 sleep 3
 send $PORT2 alice@sender.example "$T/a3"
 check "the retry to MX2 after the delay is accepted" grep -q '^<- *250 Accepted' "$T/a3"
 check "MX2's log shows the pass" grep -q 'greylist: accept pass client=127.0.0.0/24' "$R2/log/mainlog"
+ttl=$(ttl_of_triplet)
+check "... and once passed, in pass_lifetime, 36 days ($ttl s)" \
+	sh -c "test '$ttl' -gt 3110280 && test '$ttl' -le 3110400"
 send $PORT1 alice@sender.example "$T/a4"
 check "and MX1 now knows it too" grep -q '^<- *250 Accepted' "$T/a4"
 check "greylist-admin on Redis lists it as passed" \
