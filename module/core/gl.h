@@ -107,8 +107,9 @@ int gl_snapshot_stage(const char *path, const char *snapshot,
 
 /* getpid(), asked of the kernel at each call: code that must notice a
  * fork (handles that cannot cross one) checks per call. Not cached: a
- * cache dropped at fork (pthread_atfork) would cost every Exim connection
- * process a copied page, which is dearer than the system call. */
+ * cache dropped at fork (pthread_atfork) cost every Exim connection
+ * process two page faults (the handler's page and the cache's), dearer
+ * than a system call per decision. */
 pid_t gl_pid(void);
 
 #endif
