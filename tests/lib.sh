@@ -18,6 +18,18 @@ cleanup() {
 		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
 		kill -9 "$p" 2>/dev/null
 	done
+	# What those started and may outlive them: an Exim daemon's
+	# connection and delivery processes (their command line names
+	# $T/.../exim.conf). Left running, one that logs after the rm below
+	# makes $T again (Exim creates its log and spool directories).
+	# Found by $T in their command line, stopped by PID.
+	left=$(pgrep -f "$T/" 2>/dev/null)
+	for p in $left; do kill "$p" 2>/dev/null; done
+	for p in $left; do
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+		kill -9 "$p" 2>/dev/null
+	done
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
