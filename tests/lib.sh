@@ -11,25 +11,25 @@ EXIM=${EXIM:-/usr/sbin/exim4}
 T=$(mktemp -d "${TMPDIR:-/tmp}/gl-it-XXXXXX")
 chmod 0755 "$T"
 PIDS=""
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do
+# stop_pids PID...: TERM to each, then KILL to any still there after 5 s.
+stop_pids() {
+	for p in "$@"; do kill "$p" 2>/dev/null; done
+	for p in "$@"; do
 		i=0
 		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
 		kill -9 "$p" 2>/dev/null
 	done
+}
+cleanup() {
+	# shellcheck disable=SC2086 # a word list on purpose
+	stop_pids $PIDS
 	# What those started and may outlive them: an Exim daemon's
 	# connection and delivery processes (their command line names
 	# $T/.../exim.conf). Left running, one that logs after the rm below
 	# makes $T again (Exim creates its log and spool directories).
 	# Found by $T in their command line, stopped by PID.
-	left=$(pgrep -f "$T/" 2>/dev/null)
-	for p in $left; do kill "$p" 2>/dev/null; done
-	for p in $left; do
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
-		kill -9 "$p" 2>/dev/null
-	done
+	# shellcheck disable=SC2046 # a word list on purpose
+	stop_pids $(pgrep -f "$T/" 2>/dev/null)
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
