@@ -85,10 +85,11 @@ static void drop_store(void)
 static const gl_config *config(const char *path)
 {
 	gl_err err;
+	pid_t pid = gl_pid();
 
-	if (c.pid != gl_pid()) {
+	if (c.pid != pid) {
 		drop_store();
-		c.pid = gl_pid();
+		c.pid = pid;
 		if (c.loaded && (strcmp(c.cfg.path, path) != 0 ||
 				 !gl_files_current(&c.cfg.files)))
 			c.loaded = 0; /* inherited: forgotten, not freed */
