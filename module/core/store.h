@@ -147,6 +147,40 @@ int gl_gdbm_recover(const char *path, long lock_timeout_ms,
 				 const void *v, size_t vl),
 		    void *arg, gl_recover_report *rep, gl_err *err) GL_WUR;
 
+/*
+ * How the GDBM file at path stores its keys (see store_gdbm.c: salted
+ * keys): GL_GDBM_KEYS_SALTED; _PLAIN, keys of a release before salting
+ * (the module uses them as they are; gl_gdbm_rekey() salts them);
+ * _DAMAGED, a salt record that does not decode (the module refuses the
+ * file; gl_gdbm_rekey() mends it); _EMPTY, no file or no record (the
+ * module salts it at its first write). -1 with err when the file cannot
+ * be read. Takes the readers' lock for a moment.
+ */
+enum { GL_GDBM_KEYS_EMPTY, GL_GDBM_KEYS_SALTED, GL_GDBM_KEYS_PLAIN,
+       GL_GDBM_KEYS_DAMAGED };
+int gl_gdbm_keys(const char *path, long lock_timeout_ms, gl_err *err) GL_WUR;
+
+/*
+ * Rewrites the GDBM file at path with a new salt: every pair valid()
+ * accepts (read with the old salt, or plain keys, or, when the salt
+ * record is damaged, either way) goes into a new file beside it, with
+ * the old one's owner and mode, which is synced and renamed over it. The
+ * writers' queue and lock are held throughout, so no write is lost
+ * (about 2.5 s for 200,000 records: decisions that wait longer than
+ * their lock_timeout are answered per on_error). On
+ * error the file is as it was. rep: how the keys were stored (was), how
+ * many pairs were kept, and how many valid() refused (dropped).
+ */
+typedef struct gl_rekey_report {
+	int was;
+	size_t kept, dropped;
+} gl_rekey_report;
+
+int gl_gdbm_rekey(const char *path, long lock_timeout_ms,
+		  int (*valid)(void *arg, const void *k, size_t kl,
+			       const void *v, size_t vl),
+		  void *arg, gl_rekey_report *rep, gl_err *err) GL_WUR;
+
 /* The LMDB backend (database, lmdb_sync, lmdb_snapshot, lmdb_mapsize). */
 gl_store *gl_store_lmdb_open(const gl_config *cfg, gl_err *err) GL_WUR;
 

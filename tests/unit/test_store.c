@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -359,6 +360,224 @@ static void test_damaged(void **state)
 	vl = sizeof v;
 	assert_int_equal(gl_store_get(st, "k", 1, v, &vl, &err), -1);
 	gl_store_close(st);
+	(void)state;
+}
+
+/* GDBM's hash (hash.c of GDBM 1.23), to make keys that collide in it:
+ * the precondition of test_gdbm_salted, checked there. */
+static int gdbm_hash_of(const char *p, int n)
+{
+	unsigned v = 0x238F13AFu * (unsigned)n;
+	int i;
+
+	for (i = 0; i < n; i++)
+		v = (v + ((unsigned)p[i] << ((unsigned)i * 5 % 24))) &
+		    0x7FFFFFFF;
+	return (int)((1103515243u * v + 12345) & 0x7FFFFFFF);
+}
+
+#define NCOLL 1024
+#define COLL_LEN 40
+
+/* The i-th of NCOLL keys of one length with one GDBM hash: byte p up
+ * by 2d and byte p+5 down by d weigh the same in it (their shifts are
+ * s and s+1), for p = 1..5 and d = 0..3. */
+static void colliding_key(int i, char *k)
+{
+	int j, d;
+
+	k[0] = 'k';
+	memset(k + 1, 'm', COLL_LEN - 1);
+	for (j = 0; j < 5; j++) {
+		d = (i >> (2 * j)) & 3;
+		k[1 + j] = (char)(k[1 + j] + 2 * d);
+		k[6 + j] = (char)(k[6 + j] - d);
+	}
+}
+
+/* The GDBM directory's size, from the file's header. */
+static int gdbm_dir_size(const char *path)
+{
+	unsigned char h[24];
+	int fd = open(path, O_RDONLY), size;
+
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, h, sizeof h), (ssize_t)sizeof h);
+	close(fd);
+	memcpy(&size, h + 16, sizeof size); /* magic, block, dir offset */
+	return size;
+}
+
+/* Writes pairs straight into a GDBM file, as an earlier release did
+ * (plain keys, no salt record). */
+static void gdbm_put_raw(const char *path, const char *k, int kl,
+			 const char *v, int vl)
+{
+	GDBM_FILE g = gdbm_open(path, 0, GDBM_WRCREAT, 0640, NULL);
+	datum dk = { (char *)k, kl }, dv = { (char *)v, vl };
+
+	assert_non_null(g);
+	assert_int_equal(gdbm_store(g, dk, dv, GDBM_REPLACE), 0);
+	gdbm_close(g);
+}
+
+static int raw_exists(const char *path, const char *k, int kl)
+{
+	GDBM_FILE g = gdbm_open(path, 0, GDBM_READER, 0, NULL);
+	datum dk = { (char *)k, kl };
+	int rc;
+
+	assert_non_null(g);
+	rc = gdbm_exists(g, dk);
+	gdbm_close(g);
+	return rc;
+}
+
+/* Stores the colliding keys: how many went in before the first error. */
+static int store_colliding(gl_store *st, gl_err *err)
+{
+	char k[COLL_LEN];
+	int i;
+
+	for (i = 0; i < NCOLL; i++) {
+		colliding_key(i, k);
+		if (gl_store_cas(st, k, COLL_LEN, NULL, 0, "v", 1, 0, err) != 1)
+			return i;
+	}
+	return i;
+}
+
+/* A new file is salted: GDBM stores each key behind a prefix, so keys a
+ * sender makes collide in GDBM's hash no more; a file of plain keys (an
+ * earlier release's) is used as it is, and there they do collide. */
+static void test_gdbm_salted(void **state)
+{
+	char k[COLL_LEN], v[8], plain[512];
+	gl_err err;
+	gl_store *st;
+	size_t vl;
+	int i, n = 0, h0;
+
+	for (i = 0; i < NCOLL; i++) {
+		colliding_key(i, k);
+		if (i == 0)
+			h0 = gdbm_hash_of(k, COLL_LEN);
+		assert_int_equal(gdbm_hash_of(k, COLL_LEN), h0);
+	}
+	st = gl_store_gdbm_open(db, 2000, &err);
+	assert_non_null(st);
+	assert_int_equal(store_colliding(st, &err), NCOLL);
+	for (i = 0; i < NCOLL; i += 97) {
+		colliding_key(i, k);
+		vl = sizeof v;
+		assert_int_equal(gl_store_get(st, k, COLL_LEN, v, &vl, &err), 1);
+	}
+	/* scan gives the keys as they were written, not the salt */
+	assert_int_equal(gl_store_scan(st, count_fn, &n, &err), 0);
+	assert_int_equal(n, NCOLL);
+	gl_store_close(st);
+	colliding_key(5, k);
+	assert_false(raw_exists(db, k, COLL_LEN));
+	assert_true(raw_exists(db, "\0salt", 5));
+	assert_true(gdbm_dir_size(db) <= 16384);
+	assert_int_equal(gl_gdbm_keys(db, 100, &err), GL_GDBM_KEYS_SALTED);
+
+	/* plain keys: the same keys overflow a bucket; the store still
+	 * reads and writes what is there, and adds no salt */
+	snprintf(plain, sizeof plain, "%s/plain.gdbm", dir);
+	gdbm_put_raw(plain, "old", 3, "1", 1);
+	assert_int_equal(gl_gdbm_keys(plain, 100, &err), GL_GDBM_KEYS_PLAIN);
+	st = gl_store_gdbm_open(plain, 2000, &err);
+	vl = sizeof v;
+	assert_int_equal(gl_store_get(st, "old", 3, v, &vl, &err), 1);
+	n = store_colliding(st, &err);
+	assert_true(n >= 100 && n < NCOLL);
+	assert_non_null(strstr(err.msg, "overflow"));
+	gl_store_close(st);
+	colliding_key(5, k);
+	assert_true(raw_exists(plain, k, COLL_LEN));
+	assert_false(raw_exists(plain, "\0salt", 5));
+	(void)state;
+}
+
+static int k_valid(void *arg, const void *k, size_t kl, const void *v,
+		   size_t vl)
+{
+	(void)arg, (void)v;
+	return kl > 0 && vl > 0 && *(const char *)k == 'k';
+}
+
+/* rekey gives a file of plain keys (or a damaged salt) a salt, keeping
+ * every pair valid() accepts, the owner and the mode; recover keeps the
+ * salt. */
+static void test_gdbm_rekey(void **state)
+{
+	char path[512], v[8];
+	gl_rekey_report rep;
+	gl_recover_report rrep;
+	struct stat st0, st1;
+	gl_err err;
+	gl_store *st;
+	size_t vl;
+
+	snprintf(path, sizeof path, "%s/old.gdbm", dir);
+	gdbm_put_raw(path, "k1", 2, "one", 3);
+	gdbm_put_raw(path, "k2", 2, "two", 3);
+	gdbm_put_raw(path, "junk", 4, "x", 1);
+	assert_int_equal(chmod(path, 0604), 0);
+	assert_int_equal(stat(path, &st0), 0);
+	assert_int_equal(gl_gdbm_rekey(path, 1000, k_valid, NULL, &rep, &err), 0);
+	assert_int_equal(rep.was, GL_GDBM_KEYS_PLAIN);
+	assert_int_equal(rep.kept, 2);
+	assert_int_equal(rep.dropped, 1);
+	assert_int_equal(stat(path, &st1), 0);
+	assert_int_not_equal(st1.st_ino, st0.st_ino);
+	assert_int_equal(st1.st_mode & 07777, 0604);
+	assert_int_equal(gl_gdbm_keys(path, 100, &err), GL_GDBM_KEYS_SALTED);
+	assert_false(raw_exists(path, "k1", 2));
+	st = gl_store_gdbm_open(path, 1000, &err);
+	vl = sizeof v;
+	assert_int_equal(gl_store_get(st, "k1", 2, v, &vl, &err), 1);
+	assert_memory_equal(v, "one", 3);
+	gl_store_close(st);
+
+	/* recover keeps the salt, and the keys behind it */
+	assert_int_equal(gl_gdbm_recover(path, 1000, k_valid, NULL, &rrep,
+					 &err), 0);
+	assert_int_equal(rrep.kept, 2);
+	assert_int_equal(rrep.lost, 0);
+	st = gl_store_gdbm_open(path, 1000, &err);
+	vl = sizeof v;
+	assert_int_equal(gl_store_get(st, "k2", 2, v, &vl, &err), 1);
+	gl_store_close(st);
+
+	/* a salt record that does not decode: the module refuses the file,
+	 * naming rekey; rekey reads the keys behind their prefixes */
+	gdbm_put_raw(path, "\0salt", 5, "bad", 3);
+	assert_int_equal(gl_gdbm_keys(path, 100, &err), GL_GDBM_KEYS_DAMAGED);
+	st = gl_store_gdbm_open(path, 1000, &err);
+	vl = sizeof v;
+	assert_int_equal(gl_store_get(st, "k1", 2, v, &vl, &err), -1);
+	assert_non_null(strstr(err.msg, "greylist-admin rekey"));
+	gl_store_close(st);
+	assert_int_equal(gl_gdbm_recover(path, 1000, k_valid, NULL, &rrep,
+					 &err), -1);
+	assert_non_null(strstr(err.msg, "rekey"));
+	assert_int_equal(gl_gdbm_rekey(path, 1000, k_valid, NULL, &rep, &err), 0);
+	assert_int_equal(rep.was, GL_GDBM_KEYS_DAMAGED);
+	assert_int_equal(rep.kept, 2);
+	st = gl_store_gdbm_open(path, 1000, &err);
+	vl = sizeof v;
+	assert_int_equal(gl_store_get(st, "k1", 2, v, &vl, &err), 1);
+	assert_memory_equal(v, "one", 3);
+	gl_store_close(st);
+
+	/* no file: nothing to do */
+	snprintf(path, sizeof path, "%s/none.gdbm", dir);
+	assert_int_equal(gl_gdbm_rekey(path, 1000, k_valid, NULL, &rep, &err), 0);
+	assert_int_equal(rep.was, GL_GDBM_KEYS_EMPTY);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(gl_gdbm_keys(path, 100, &err), GL_GDBM_KEYS_EMPTY);
 	(void)state;
 }
 
@@ -1219,6 +1438,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_get_cas_scan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gdbm_salted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gdbm_rekey, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batches_and_chunks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dbwl_concurrent, setup, teardown),

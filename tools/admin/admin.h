@@ -41,7 +41,7 @@ typedef int admin_cmd(admin *a, int argc, char **argv);
 
 admin_cmd cmd_check, cmd_list, cmd_explain, cmd_delete, cmd_stats,
 	  cmd_clients, cmd_whitelist, cmd_export, cmd_import, cmd_purge,
-	  cmd_recover, cmd_snapshot, cmd_metrics, cmd_stuck;
+	  cmd_recover, cmd_rekey, cmd_snapshot, cmd_metrics, cmd_stuck;
 
 /* ---- output.c ---- */
 void usage(void) __attribute__((noreturn));

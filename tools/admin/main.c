@@ -42,6 +42,7 @@ static const struct command {
 	{ "export", "> FILE", cmd_export, 1 },
 	{ "import", "< FILE", cmd_import, 1 },
 	{ "recover", "", cmd_recover, 0 },
+	{ "rekey", "", cmd_rekey, 0 },
 	{ "snapshot", "[--if-configured]", cmd_snapshot, 0 },
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)

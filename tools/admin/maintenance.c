@@ -101,6 +101,44 @@ int cmd_recover(admin *a, int argc, char **argv)
 	return 0;
 }
 
+/* rekey: gives the GDBM file a new salt (store.h), and the snapshot the
+ * new file, so that a restore does not bring the old one back. */
+int cmd_rekey(admin *a, int argc, char **argv)
+{
+	static const char *const was[] = {
+		[GL_GDBM_KEYS_SALTED] = "salted keys",
+		[GL_GDBM_KEYS_PLAIN] = "plain keys",
+		[GL_GDBM_KEYS_DAMAGED] = "a damaged salt",
+	};
+	const gl_config *cfg = a->cfg;
+	gl_rekey_report rep;
+	gl_err err;
+
+	(void)argv;
+	if (argc != 1)
+		usage();
+	if (cfg->backend != GL_BACKEND_GDBM)
+		die("rekey works on the gdbm backend only");
+	if (gl_gdbm_rekey(cfg->database, RECOVER_LOCK_MS, recover_valid,
+			  (void *)cfg, &rep, &err) < 0)
+		die_err(&err);
+	if (rep.was == GL_GDBM_KEYS_EMPTY) {
+		printf("no database at %s: the module salts it when it makes "
+		       "it\n", cfg->database);
+		return 0;
+	}
+	printf("rekeyed %s (it had %s): kept %zu records, dropped %zu that "
+	       "do not decode\n", cfg->database, was[rep.was], rep.kept,
+	       rep.dropped);
+	if (cfg->snapshot[0] != '\0') {
+		if (gl_gdbm_snapshot(cfg, &err) < 0)
+			die_err(&err);
+		printf("snapshot of %s written to %s\n", cfg->database,
+		       cfg->snapshot);
+	}
+	return 0;
+}
+
 /* Writes the snapshot; rc as gl_gdbm_snapshot() (0, 1 no database, -1). */
 static int snapshot(const gl_config *cfg, gl_err *err)
 {
