@@ -134,11 +134,15 @@ int gl_gdbm_snapshot(const gl_config *cfg, gl_err *err) GL_WUR;
  * Rebuilds a damaged GDBM file in place with gdbm_recover() (the original
  * is kept beside it, its name in backup, when GDBM made one), then deletes
  * every pair valid() refuses. Counts what was kept and what was lost.
- * A file whose header cannot be read at all is moved aside to
+ * The salt (store_gdbm.c) is written back, both copies; when it was
+ * lost, or no copy decodes, the keys behind it are kept and the file is
+ * rewritten with a new one (gl_gdbm_rekey(); rekeyed then set). A file
+ * whose header cannot be read at all is moved aside to
  * PATH.broken-SECONDS and an empty database takes its place.
  */
 typedef struct gl_recover_report {
 	size_t kept, lost;
+	int rekeyed;  /* the salt was lost: gl_gdbm_rekey() gave a new one */
 	char backup[PATH_MAX + 32];
 } gl_recover_report;
 
@@ -151,14 +155,19 @@ int gl_gdbm_recover(const char *path, long lock_timeout_ms,
  * How the GDBM file at path stores its keys (see store_gdbm.c: salted
  * keys): GL_GDBM_KEYS_SALTED; _PLAIN, keys of a release before salting
  * (the module uses them as they are; gl_gdbm_rekey() salts them);
- * _DAMAGED, a salt record that does not decode (the module refuses the
- * file; gl_gdbm_rekey() mends it); _EMPTY, no file or no record (the
- * module salts it at its first write). -1 with err when the file cannot
- * be read. Takes the readers' lock for a moment.
+ * _DAMAGED, no copy of the salt decodes or can be read (the module
+ * refuses the file), or there is none but keys (of the first 32) that
+ * valid() accepts only without their prefix: the salt is lost (the
+ * module sees none of them); gl_gdbm_rekey() mends both; _EMPTY, no file
+ * or no record (the module salts it at its first write). -1 with err
+ * when the file cannot be opened. Takes the readers' lock for a moment.
  */
 enum { GL_GDBM_KEYS_EMPTY, GL_GDBM_KEYS_SALTED, GL_GDBM_KEYS_PLAIN,
        GL_GDBM_KEYS_DAMAGED };
-int gl_gdbm_keys(const char *path, long lock_timeout_ms, gl_err *err) GL_WUR;
+int gl_gdbm_keys(const char *path, long lock_timeout_ms,
+		 int (*valid)(void *arg, const void *k, size_t kl,
+			      const void *v, size_t vl),
+		 void *arg, gl_err *err) GL_WUR;
 
 /*
  * Rewrites the GDBM file at path with a new salt: every pair valid()

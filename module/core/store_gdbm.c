@@ -106,15 +106,21 @@ typedef struct gstore {
 	/* the salt of the file last opened (see the top) */
 	int salted;               /* 1 salted keys; 0 plain (or no file) */
 	int salt_made;            /* the last open wrote the salt record */
-	int salt_damaged;         /* its salt record did not decode */
-	int raw;                  /* rekey: a damaged salt is no error */
+	int salt_damaged;         /* no copy of its salt decodes or reads */
+	int raw;                  /* rekey, recover: a damaged salt is no
+				   * error */
 	unsigned char salt[16];   /* SipHash's key */
+	int kept_salted;          /* the kept handle's file's salt */
+	unsigned char kept_salt[16];
 	unsigned char *kbuf;      /* a stored key (prefix and key) */
 	size_t kcap;
 } gstore;
 
-#define SALT_KEY "\0salt"          /* no key of keys.h starts with NUL */
-#define SALT_KLEN 5
+/* The salt is kept twice, under two keys (of other lengths, so of other
+ * hashes: in other buckets, most likely), so that one damaged block does
+ * not take it; no key of keys.h starts with NUL. */
+static const datum salt_keys[2] = { { (char *)"\0salt", 5 },
+				    { (char *)"\0salt.2", 7 } };
 #define SALT_VERSION 1
 #define PREFIX 8                   /* SipHash's bytes before each key */
 
@@ -163,10 +169,16 @@ static datum stored_key(gstore *s, const void *key, size_t klen)
 	return d;
 }
 
-/* Whether k (as GDBM stores it) is the salt record. */
+/* Whether k (as GDBM stores it) is a copy of the salt. */
 static int is_salt_key(const datum *k)
 {
-	return k->dsize == SALT_KLEN && memcmp(k->dptr, SALT_KEY, SALT_KLEN) == 0;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (k->dsize == salt_keys[i].dsize &&
+		    memcmp(k->dptr, salt_keys[i].dptr, (size_t)k->dsize) == 0)
+			return 1;
+	return 0;
 }
 
 /* The key a stored key stands for, in the open file: 1 with *key_r and
@@ -194,63 +206,104 @@ static int plain_key(const gstore *s, const datum *k, const void **key_r,
 	return 1;
 }
 
-/* Stores a new salt record in db (a writer): 0, or -1 with err. */
-static int make_salt(gstore *s, GDBM_FILE db, gl_err *err)
+/* Writes both copies of salt (16 bytes) into db: 0, or -1 with err. */
+static int write_salt(const gstore *s, GDBM_FILE db,
+		      const unsigned char *salt, gl_err *err)
 {
 	unsigned char v[1 + sizeof s->salt];
-	datum k = { (char *)SALT_KEY, SALT_KLEN }, d = { (char *)v, sizeof v };
+	datum d = { (char *)v, sizeof v };
+	int i;
 
 	v[0] = SALT_VERSION;
-	if (getrandom(v + 1, sizeof s->salt, GRND_NONBLOCK) !=
-	    (ssize_t)sizeof s->salt)
+	memcpy(v + 1, salt, sizeof s->salt);
+	for (i = 0; i < 2; i++)
+		if (gdbm_store(db, salt_keys[i], d, GDBM_REPLACE) != 0)
+			return gl_fail(err, "%s: cannot write database: %s",
+				       s->path, gdbm_db_strerror(db));
+	return 0;
+}
+
+/* Salts db (a writer) with 16 new random bytes: 0, or -1 with err. */
+static int make_salt(gstore *s, GDBM_FILE db, gl_err *err)
+{
+	unsigned char salt[sizeof s->salt];
+	ssize_t n;
+	int tries = 0;
+
+	/* blocks only until the kernel's generator is seeded, at boot */
+	do
+		n = getrandom(salt, sizeof salt, 0);
+	while (n < 0 && errno == EINTR && ++tries < 100);
+	if (n != (ssize_t)sizeof salt)
 		return gl_fail(err, "%s: no random bytes for the database's "
-			       "salt yet: %s", s->path, strerror(errno));
-	if (gdbm_store(db, k, d, GDBM_REPLACE) != 0)
-		return gl_fail(err, "%s: cannot write database: %s", s->path,
-			       gdbm_db_strerror(db));
-	set_salt(s, v + 1);
+			       "salt: %s", s->path, strerror(errno));
+	if (write_salt(s, db, salt, err) < 0)
+		return -1;
+	set_salt(s, salt);
 	s->salt_made = 1;
 	return 0;
 }
 
+/* Reads copy i of db's salt into salt: 1 read, 0 absent, -1 the fetch
+ * failed, 2 the record is not one this version wrote. */
+static int fetch_salt(GDBM_FILE db, int i, unsigned char salt[16])
+{
+	datum v = gdbm_fetch(db, salt_keys[i]);
+	int ok;
+
+	if (v.dptr == NULL)
+		return gdbm_last_errno(db) == GDBM_ITEM_NOT_FOUND ? 0 : -1;
+	ok = v.dsize == 17 && (unsigned char)v.dptr[0] == SALT_VERSION;
+	if (ok)
+		memcpy(salt, v.dptr + 1, 16);
+	free(v.dptr);
+	return ok ? 1 : 2;
+}
+
 /*
- * Reads the salt of a file just opened. A writer that finds the file
- * empty salts it. 0 (s->salted says which keys the file has), or -1
- * with err: the salt record does not decode (unless s->raw), or the
- * file cannot be read.
+ * Reads the salt of a file just opened (either copy will do). A writer
+ * that finds the file empty salts it. 0, s->salted and s->salt then
+ * saying which keys the file has (they change only here, and only on
+ * success); or -1 with err: no copy decodes, or none can be read (in
+ * raw mode neither is an error: s->salt_damaged says so), or the file
+ * cannot be read.
  */
 static int read_salt(gstore *s, GDBM_FILE db, int writer, gl_err *err)
 {
-	datum k = { (char *)SALT_KEY, SALT_KLEN }, v, first;
-	unsigned char rec[1 + sizeof s->salt];
-	int n;
+	unsigned char salt[sizeof s->salt];
+	int r[2], i;
+	datum first;
 
-	s->salted = s->salt_made = s->salt_damaged = 0;
-	v = gdbm_fetch(db, k);
-	if (v.dptr != NULL) {
-		n = v.dsize;
-		if (n == (int)sizeof rec)
-			memcpy(rec, v.dptr, sizeof rec);
-		free(v.dptr);
-		if (n == (int)sizeof rec && rec[0] == SALT_VERSION) {
-			set_salt(s, rec + 1);
+	s->salt_made = s->salt_damaged = 0;
+	for (i = 0; i < 2; i++) {
+		r[i] = fetch_salt(db, i, salt);
+		if (r[i] == 1) {
+			set_salt(s, salt);
 			return 0;
 		}
-		s->salt_damaged = 1;
-		if (s->raw)
-			return 0;
-		return gl_fail(err, "%s: its salt record (%d bytes) is not one "
-			       "this version wrote: run greylist-admin rekey",
-			       s->path, n);
 	}
-	if (gdbm_last_errno(db) != GDBM_ITEM_NOT_FOUND)
-		return gl_fail(err, "%s: cannot read database: %s", s->path,
+	if (r[0] != 0 || r[1] != 0) {
+		s->salt_damaged = 1;
+		if (s->raw) {
+			s->salted = 0;
+			return 0;
+		}
+		if (r[0] == 2 || r[1] == 2)
+			return gl_fail(err, "%s: its salt record is not one this "
+				       "version wrote: run greylist-admin "
+				       "rekey", s->path);
+		return gl_fail(err, "%s: cannot read the database's salt: %s; "
+			       "run greylist-admin recover", s->path,
 			       gdbm_db_strerror(db));
-	if (!writer || s->raw)
+	}
+	if (!writer || s->raw) {
+		s->salted = 0;
 		return 0;
+	}
 	first = gdbm_firstkey(db);
 	if (first.dptr != NULL) {
 		free(first.dptr); /* keys of an earlier release: plain */
+		s->salted = 0;
 		return 0;
 	}
 	if (gdbm_last_errno(db) != GDBM_ITEM_NOT_FOUND)
@@ -593,6 +646,9 @@ static GDBM_FILE take_kept(gstore *s, gl_err *err)
 			s->held_bad = 0;
 			s->held_stamped = 1;
 			s->held_fresh = 0;
+			/* its salt, not that of the last file opened */
+			s->salted = s->kept_salted;
+			memcpy(s->salt, s->kept_salt, sizeof s->salt);
 			return db;
 		}
 		unlock_db(db);
@@ -658,10 +714,13 @@ static void g_session(gl_store *st, int on)
 		if (!s->held_bad && s->held_stamped && s->held_fresh &&
 		    ready_to_keep(s, s->held) < 0)
 			s->held_bad = 1;
-		if (s->held_bad || !s->held_stamped)
+		if (s->held_bad || !s->held_stamped) {
 			gdbm_close(s->held); /* its sync costs nothing here */
-		else
+		} else {
 			s->kept = s->held;
+			s->kept_salted = s->salted;
+			memcpy(s->kept_salt, s->salt, sizeof s->salt);
+		}
 		s->held = NULL;
 	}
 }
@@ -956,17 +1015,30 @@ gl_store *gl_store_gdbm_open(const char *path, long lock_timeout_ms,
 	return &s->base;
 }
 
+/* Whether FILE.wlock exists: the admin tool queues on it then, and
+ * never makes it (as root it would shut the Exim user out of it). */
+static int queue_exists(const char *path)
+{
+	char q[PATH_MAX + 8];
+
+	snprintf(q, sizeof q, "%s.wlock", path);
+	return access(q, F_OK) == 0;
+}
+
 int gl_gdbm_recover(const char *path, long lock_timeout_ms,
 		    int (*valid)(void *arg, const void *k, size_t kl,
 				 const void *v, size_t vl),
 		    void *arg, gl_recover_report *rep, gl_err *err)
 {
 	char pathbuf[PATH_MAX];
+	unsigned char salt0[sizeof ((gstore *)0)->salt];
+	gl_rekey_report rk;
 	gstore s;
 	GDBM_FILE db;
 	gdbm_recovery rcvr;
 	datum k, next, v;
-	int absent, rc = 0;
+	size_t behind = 0; /* keys behind a prefix whose salt is lost */
+	int absent, known, rc = 0;
 
 	if (gl_lazy_load(GL_LIB_GDBM, err) < 0)
 		return -1;
@@ -977,60 +1049,53 @@ int gl_gdbm_recover(const char *path, long lock_timeout_ms,
 		return gl_fail(err, "database file name too long");
 	s.path = pathbuf;
 	s.lock_timeout_ms = lock_timeout_ms;
-	s.queue_tried = 1; /* rare: the file lock alone */
-	s.raw = 1;
+	s.queue_tried = !queue_exists(path);
+	s.raw = 1; /* a salt that cannot be read is what this mends */
 	db = open_db(&s, GDBM_WRITER, &absent, err);
-	if (db != NULL && s.salt_damaged) {
-		gdbm_close(db);
-		free(s.kbuf);
-		return gl_fail(err, "%s: its salt record is damaged: run "
-			       "greylist-admin rekey, which reads the keys "
-			       "without it", path);
-	}
 	if (db == NULL) {
+		rc = -1;
 		if (strstr(err->msg, "database busy") != NULL ||
 		    access(path, F_OK) != 0)
-			return -1;
+			goto out;
 		/* The header itself is unreadable: keep the file aside. */
 		snprintf(rep->backup, sizeof rep->backup, "%s.broken-%lld", path,
 			 (long long)time(NULL));
-		if (rename(path, rep->backup) != 0)
-			return gl_fail(err, "%s: cannot move aside: %s", path,
-				       strerror(errno));
+		if (rename(path, rep->backup) != 0) {
+			gl_fail(err, "%s: cannot move aside: %s", path,
+				strerror(errno));
+			goto out;
+		}
 		db = open_db(&s, GDBM_WRCREAT, &absent, err);
 		if (db == NULL)
-			return -1;
+			goto out;
 		gdbm_close(db);
+		queue_leave(&s);
 		rep->lost = 1; /* at least: the whole file, uncounted */
-		return 0;
+		rc = 0;
+		goto out;
 	}
+	known = s.salted;
+	memcpy(salt0, s.salt, sizeof salt0);
 	memset(&rcvr, 0, sizeof rcvr);
 	if (gdbm_recover(db, &rcvr, GDBM_RCVR_FORCE | GDBM_RCVR_BACKUP) != 0) {
 		rc = gl_fail(err, "%s: recovery failed: %s", path,
 			     gdbm_db_strerror(db));
-		gdbm_close(db);
-		return rc;
+		goto close;
 	}
 	rep->lost = rcvr.failed_keys;
 	if (rcvr.backup_name != NULL) {
 		snprintf(rep->backup, sizeof rep->backup, "%s", rcvr.backup_name);
 		free(rcvr.backup_name);
 	}
-	/* The salt, read at the open, is written back whatever the rebuild
-	 * kept of its record: without it no key could be found. */
-	if (s.salted) {
-		unsigned char sv[1 + sizeof s.salt];
-		datum sk = { (char *)SALT_KEY, SALT_KLEN };
-		datum sd = { (char *)sv, sizeof sv };
-
-		sv[0] = SALT_VERSION;
-		memcpy(sv + 1, s.salt, sizeof s.salt);
-		if (gdbm_store(db, sk, sd, GDBM_REPLACE) != 0) {
-			rc = gl_fail(err, "%s: cannot write database: %s",
-				     path, gdbm_db_strerror(db));
-			gdbm_close(db);
-			return rc;
-		}
+	/* The salt: as read before the rebuild, or a copy it kept; both
+	 * copies are written back, for without it no key could be found. */
+	if (known)
+		set_salt(&s, salt0);
+	else if (read_salt(&s, db, 1, err) < 0)
+		goto close;
+	if (s.salted && write_salt(&s, db, s.salt, err) < 0) {
+		rc = -1;
+		goto close;
 	}
 	/* Collect what our decoders refuse, then delete it. */
 	{
@@ -1042,13 +1107,19 @@ int gl_gdbm_recover(const char *path, long lock_timeout_ms,
 			size_t pkl;
 
 			v = gdbm_fetch(db, k);
-			if (s.salted && is_salt_key(&k)) {
+			if (is_salt_key(&k)) {
 				/* kept, not counted: not a record */
 			} else if (v.dptr != NULL &&
 				   plain_key(&s, &k, &pk, &pkl) &&
 				   valid(arg, pk, pkl, v.dptr,
 					 (size_t)v.dsize)) {
 				rep->kept++;
+			} else if (v.dptr != NULL && !s.salted &&
+				   k.dsize > PREFIX &&
+				   valid(arg, k.dptr + PREFIX,
+					 (size_t)k.dsize - PREFIX, v.dptr,
+					 (size_t)v.dsize)) {
+				behind++; /* kept, for rekey below */
 			} else if (nbad < cap ||
 				   (bad = realloc(bad, (cap = cap * 2 + 64) *
 						  sizeof *bad)) != NULL) {
@@ -1078,10 +1149,25 @@ int gl_gdbm_recover(const char *path, long lock_timeout_ms,
 		rep->lost += nbad;
 		free(bad);
 	}
+close:
 	if (gdbm_close(db) != 0 && rc == 0)
 		rc = gl_fail(err, "%s: cannot close database", path);
+	queue_leave(&s);
+	/* Keys behind a salt that is gone: rekey reads them without it
+	 * and gives the file a new one. */
+	if (rc == 0 && (behind > 0 || s.salt_damaged)) {
+		rc = gl_gdbm_rekey(path, lock_timeout_ms, valid, arg, &rk, err);
+		if (rc == 0) {
+			rep->rekeyed = 1;
+			rep->kept = rk.kept;
+			rep->lost += rk.dropped;
+		}
+	}
+out:
+	if (s.queue_ok)
+		gl_plock_close(&s.queue);
 	free(s.kbuf);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 void gl_gdbm_preload_tls(void)
@@ -1137,24 +1223,9 @@ int gl_gdbm_snapshot(const gl_config *cfg, gl_err *err)
 
 	if (cfg->snapshot[0] == '\0')
 		return gl_fail(err, "%s: no snapshot is configured", cfg->path);
-	in = open(cfg->database, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return errno == ENOENT ? 1 :
-		       gl_fail(err, "%s: cannot open database: %s",
-			       cfg->database, strerror(errno));
-	snprintf(stage, sizeof stage, "%s.snap.%ld", cfg->database,
-		 (long)gl_pid());
-	snprintf(tmp, sizeof tmp, "%s.tmp", cfg->snapshot);
-	st = open(stage, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (st < 0) {
-		e = errno;
-		close(in);
-		return gl_fail(err, "%s: cannot make the staging copy %s: %s",
-			       cfg->database, stage, strerror(e));
-	}
-	unlink(stage); /* kept open: nothing is left behind */
-	/* In the queue (see the top), then the readers' lock: no writer
-	 * changes the file while it is copied (decisions wait meanwhile). */
+	/* In the queue (see the top) before the file is opened: a rekey
+	 * that holds it may replace the file, and the copy must be of the
+	 * file the path names once the queue is ours. */
 	snprintf(qpath, sizeof qpath, "%s.wlock", cfg->database);
 	memset(&q, 0, sizeof q);
 	if (gl_plock_open(&q, qpath, (int64_t)SNAPSHOT_LOCK_MS * 1000,
@@ -1163,6 +1234,34 @@ int gl_gdbm_snapshot(const gl_config *cfg, gl_err *err)
 		if (!queued)
 			gl_plock_close(&q);
 	}
+	in = open(cfg->database, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		e = errno;
+		if (queued) {
+			gl_plock_unlock(&q);
+			gl_plock_close(&q);
+		}
+		return e == ENOENT ? 1 :
+		       gl_fail(err, "%s: cannot open database: %s",
+			       cfg->database, strerror(e));
+	}
+	snprintf(stage, sizeof stage, "%s.snap.%ld", cfg->database,
+		 (long)gl_pid());
+	snprintf(tmp, sizeof tmp, "%s.tmp", cfg->snapshot);
+	st = open(stage, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (st < 0) {
+		e = errno;
+		close(in);
+		if (queued) {
+			gl_plock_unlock(&q);
+			gl_plock_close(&q);
+		}
+		return gl_fail(err, "%s: cannot make the staging copy %s: %s",
+			       cfg->database, stage, strerror(e));
+	}
+	unlink(stage); /* kept open: nothing is left behind */
+	/* Then the readers' lock: no writer changes the file while it is
+	 * copied (decisions wait meanwhile). */
 	if (gl_flock_wait(in, LOCK_SH, (int64_t)SNAPSHOT_LOCK_MS * 1000) < 0) {
 		close(in);
 		close(st);
@@ -1207,13 +1306,19 @@ int gl_gdbm_snapshot(const gl_config *cfg, gl_err *err)
 	return rc;
 }
 
-int gl_gdbm_keys(const char *path, long lock_timeout_ms, gl_err *err)
+/* How many keys gl_gdbm_keys() looks at in a file with no salt. */
+#define KEYS_SAMPLE 32
+
+int gl_gdbm_keys(const char *path, long lock_timeout_ms,
+		 int (*valid)(void *arg, const void *k, size_t kl,
+			      const void *v, size_t vl),
+		 void *arg, gl_err *err)
 {
 	char pathbuf[PATH_MAX];
 	gstore s;
 	GDBM_FILE db;
-	datum first;
-	int absent, rc;
+	datum k, v, next;
+	int absent, n, rc;
 
 	if (gl_lazy_load(GL_LIB_GDBM, err) < 0)
 		return -1;
@@ -1222,6 +1327,7 @@ int gl_gdbm_keys(const char *path, long lock_timeout_ms, gl_err *err)
 		return gl_fail(err, "database file name too long");
 	s.path = pathbuf;
 	s.lock_timeout_ms = lock_timeout_ms;
+	s.queue_tried = !queue_exists(path);
 	s.raw = 1;
 	db = open_db(&s, GDBM_READER, &absent, err);
 	if (db == NULL)
@@ -1231,9 +1337,26 @@ int gl_gdbm_keys(const char *path, long lock_timeout_ms, gl_err *err)
 	} else if (s.salt_damaged) {
 		rc = GL_GDBM_KEYS_DAMAGED;
 	} else {
-		first = gdbm_firstkey(db);
-		rc = first.dptr != NULL ? GL_GDBM_KEYS_PLAIN : GL_GDBM_KEYS_EMPTY;
-		free(first.dptr);
+		/* No salt: plain keys, or keys behind a salt that is lost,
+		 * which only decode without their first PREFIX bytes. */
+		rc = GL_GDBM_KEYS_EMPTY;
+		for (k = gdbm_firstkey(db), n = 0; k.dptr != NULL;
+		     k = next, n++) {
+			if (rc == GL_GDBM_KEYS_EMPTY)
+				rc = GL_GDBM_KEYS_PLAIN;
+			v = gdbm_fetch(db, k);
+			if (v.dptr != NULL &&
+			    !valid(arg, k.dptr, (size_t)k.dsize, v.dptr,
+				   (size_t)v.dsize) &&
+			    k.dsize > PREFIX &&
+			    valid(arg, k.dptr + PREFIX, (size_t)k.dsize - PREFIX,
+				  v.dptr, (size_t)v.dsize))
+				rc = GL_GDBM_KEYS_DAMAGED;
+			free(v.dptr);
+			next = n + 1 < KEYS_SAMPLE && rc != GL_GDBM_KEYS_DAMAGED ?
+			       gdbm_nextkey(db, k) : (datum){ NULL, 0 };
+			free(k.dptr);
+		}
 	}
 	gdbm_close(db);
 	queue_leave(&s);
@@ -1263,8 +1386,8 @@ static int rekey_key(const gstore *old, const datum *k, const datum *v,
 		*klen_r = (size_t)k->dsize;
 		return 1;
 	}
-	/* a damaged salt: a key behind a prefix is still itself */
-	if (old->salt_damaged && k->dsize > PREFIX &&
+	/* a damaged or lost salt: a key behind a prefix is still itself */
+	if (k->dsize > PREFIX &&
 	    valid(arg, k->dptr + PREFIX, (size_t)k->dsize - PREFIX, v->dptr,
 		  (size_t)v->dsize)) {
 		*key_r = k->dptr + PREFIX;
@@ -1314,6 +1437,7 @@ int gl_gdbm_rekey(const char *path, long lock_timeout_ms,
 	}
 	s.path = pathbuf;
 	s.lock_timeout_ms = lock_timeout_ms;
+	s.queue_tried = !queue_exists(path);
 	s.raw = 1;
 	/* the writers' queue and lock, held to the end: the module's
 	 * writers wait, and find the new file when they get in */

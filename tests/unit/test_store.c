@@ -363,6 +363,9 @@ static void test_damaged(void **state)
 	(void)state;
 }
 
+static int k_valid(void *arg, const void *k, size_t kl, const void *v,
+		   size_t vl);
+
 /* GDBM's hash (hash.c of GDBM 1.23), to make keys that collide in it:
  * the precondition of test_gdbm_salted, checked there. */
 static int gdbm_hash_of(const char *p, int n)
@@ -480,13 +483,15 @@ static void test_gdbm_salted(void **state)
 	assert_false(raw_exists(db, k, COLL_LEN));
 	assert_true(raw_exists(db, "\0salt", 5));
 	assert_true(gdbm_dir_size(db) <= 16384);
-	assert_int_equal(gl_gdbm_keys(db, 100, &err), GL_GDBM_KEYS_SALTED);
+	assert_int_equal(gl_gdbm_keys(db, 100, k_valid, NULL, &err),
+			 GL_GDBM_KEYS_SALTED);
 
 	/* plain keys: the same keys overflow a bucket; the store still
 	 * reads and writes what is there, and adds no salt */
 	snprintf(plain, sizeof plain, "%s/plain.gdbm", dir);
 	gdbm_put_raw(plain, "old", 3, "1", 1);
-	assert_int_equal(gl_gdbm_keys(plain, 100, &err), GL_GDBM_KEYS_PLAIN);
+	assert_int_equal(gl_gdbm_keys(plain, 100, k_valid, NULL, &err),
+			 GL_GDBM_KEYS_PLAIN);
 	st = gl_store_gdbm_open(plain, 2000, &err);
 	vl = sizeof v;
 	assert_int_equal(gl_store_get(st, "old", 3, v, &vl, &err), 1);
@@ -500,32 +505,64 @@ static void test_gdbm_salted(void **state)
 	(void)state;
 }
 
+/* The pairs test_gdbm_rekey writes: exactly k1 and k2 with a value. */
 static int k_valid(void *arg, const void *k, size_t kl, const void *v,
 		   size_t vl)
 {
 	(void)arg, (void)v;
-	return kl > 0 && vl > 0 && *(const char *)k == 'k';
+	return kl == 2 && vl > 0 && (!memcmp(k, "k1", 2) || !memcmp(k, "k2", 2));
 }
 
-/* rekey gives a file of plain keys (or a damaged salt) a salt, keeping
- * every pair valid() accepts, the owner and the mode; recover keeps the
- * salt. */
+static void gdbm_del_raw(const char *path, const char *k, int kl)
+{
+	GDBM_FILE g = gdbm_open(path, 0, GDBM_WRITER, 0, NULL);
+	datum dk = { (char *)k, kl };
+
+	assert_non_null(g);
+	assert_int_equal(gdbm_delete(g, dk), 0);
+	gdbm_close(g);
+}
+
+/* Whether the store finds k1 with its value "one" (and k2). */
+static void assert_k1_k2(const char *path)
+{
+	gl_store *st;
+	gl_err err;
+	char v[8];
+	size_t vl = sizeof v;
+
+	st = gl_store_gdbm_open(path, 1000, &err);
+	assert_non_null(st);
+	if (gl_store_get(st, "k1", 2, v, &vl, &err) != 1)
+		fail_msg("k1 not found in %s: %s", path, err.msg);
+	assert_memory_equal(v, "one", 3);
+	vl = sizeof v;
+	assert_int_equal(gl_store_get(st, "k2", 2, v, &vl, &err), 1);
+	gl_store_close(st);
+}
+
+/* rekey gives a file of plain keys (or a damaged or lost salt) a salt,
+ * keeping every pair valid() accepts, the owner and the mode; recover
+ * keeps the salt, puts back a lost copy, and rekeys when both are
+ * gone. */
 static void test_gdbm_rekey(void **state)
 {
-	char path[512], v[8];
+	char path[512];
 	gl_rekey_report rep;
 	gl_recover_report rrep;
 	struct stat st0, st1;
 	gl_err err;
-	gl_store *st;
-	size_t vl;
 
 	snprintf(path, sizeof path, "%s/old.gdbm", dir);
 	gdbm_put_raw(path, "k1", 2, "one", 3);
 	gdbm_put_raw(path, "k2", 2, "two", 3);
 	gdbm_put_raw(path, "junk", 4, "x", 1);
 	assert_int_equal(chmod(path, 0604), 0);
+	if (geteuid() == 0)
+		assert_int_equal(chown(path, 65534, 65534), 0);
 	assert_int_equal(stat(path, &st0), 0);
+	assert_int_equal(gl_gdbm_keys(path, 100, k_valid, NULL, &err),
+			 GL_GDBM_KEYS_PLAIN);
 	assert_int_equal(gl_gdbm_rekey(path, 1000, k_valid, NULL, &rep, &err), 0);
 	assert_int_equal(rep.was, GL_GDBM_KEYS_PLAIN);
 	assert_int_equal(rep.kept, 2);
@@ -533,51 +570,100 @@ static void test_gdbm_rekey(void **state)
 	assert_int_equal(stat(path, &st1), 0);
 	assert_int_not_equal(st1.st_ino, st0.st_ino);
 	assert_int_equal(st1.st_mode & 07777, 0604);
-	assert_int_equal(gl_gdbm_keys(path, 100, &err), GL_GDBM_KEYS_SALTED);
+	assert_int_equal(st1.st_uid, st0.st_uid);
+	assert_int_equal(st1.st_gid, st0.st_gid);
+	assert_int_equal(gl_gdbm_keys(path, 100, k_valid, NULL, &err),
+			 GL_GDBM_KEYS_SALTED);
 	assert_false(raw_exists(path, "k1", 2));
-	st = gl_store_gdbm_open(path, 1000, &err);
-	vl = sizeof v;
-	assert_int_equal(gl_store_get(st, "k1", 2, v, &vl, &err), 1);
-	assert_memory_equal(v, "one", 3);
-	gl_store_close(st);
+	assert_k1_k2(path);
 
-	/* recover keeps the salt, and the keys behind it */
+	/* recover keeps the salt, and the keys behind it; a lost copy of
+	 * the salt is written back */
+	gdbm_del_raw(path, "\0salt", 5);
+	assert_k1_k2(path); /* the other copy serves */
 	assert_int_equal(gl_gdbm_recover(path, 1000, k_valid, NULL, &rrep,
 					 &err), 0);
 	assert_int_equal(rrep.kept, 2);
 	assert_int_equal(rrep.lost, 0);
-	st = gl_store_gdbm_open(path, 1000, &err);
-	vl = sizeof v;
-	assert_int_equal(gl_store_get(st, "k2", 2, v, &vl, &err), 1);
-	gl_store_close(st);
+	assert_false(rrep.rekeyed);
+	assert_true(raw_exists(path, "\0salt", 5));
+	assert_true(raw_exists(path, "\0salt.2", 7));
+	assert_k1_k2(path);
 
-	/* a salt record that does not decode: the module refuses the file,
-	 * naming rekey; rekey reads the keys behind their prefixes */
+	/* both copies undecodable: the module refuses the file, naming
+	 * rekey; rekey reads the keys behind their prefixes */
 	gdbm_put_raw(path, "\0salt", 5, "bad", 3);
-	assert_int_equal(gl_gdbm_keys(path, 100, &err), GL_GDBM_KEYS_DAMAGED);
-	st = gl_store_gdbm_open(path, 1000, &err);
-	vl = sizeof v;
-	assert_int_equal(gl_store_get(st, "k1", 2, v, &vl, &err), -1);
-	assert_non_null(strstr(err.msg, "greylist-admin rekey"));
-	gl_store_close(st);
-	assert_int_equal(gl_gdbm_recover(path, 1000, k_valid, NULL, &rrep,
-					 &err), -1);
-	assert_non_null(strstr(err.msg, "rekey"));
+	gdbm_put_raw(path, "\0salt.2", 7, "bad", 3);
+	assert_int_equal(gl_gdbm_keys(path, 100, k_valid, NULL, &err),
+			 GL_GDBM_KEYS_DAMAGED);
+	{
+		gl_store *st = gl_store_gdbm_open(path, 1000, &err);
+		char v[8];
+		size_t vl = sizeof v;
+
+		assert_int_equal(gl_store_get(st, "k1", 2, v, &vl, &err), -1);
+		assert_non_null(strstr(err.msg, "greylist-admin rekey"));
+		gl_store_close(st);
+	}
 	assert_int_equal(gl_gdbm_rekey(path, 1000, k_valid, NULL, &rep, &err), 0);
 	assert_int_equal(rep.was, GL_GDBM_KEYS_DAMAGED);
 	assert_int_equal(rep.kept, 2);
-	st = gl_store_gdbm_open(path, 1000, &err);
-	vl = sizeof v;
-	assert_int_equal(gl_store_get(st, "k1", 2, v, &vl, &err), 1);
-	assert_memory_equal(v, "one", 3);
-	gl_store_close(st);
+	assert_k1_k2(path);
+
+	/* both copies gone: check calls it lost, not plain; recover keeps
+	 * the keys behind it and rekeys */
+	gdbm_del_raw(path, "\0salt", 5);
+	gdbm_del_raw(path, "\0salt.2", 7);
+	assert_int_equal(gl_gdbm_keys(path, 100, k_valid, NULL, &err),
+			 GL_GDBM_KEYS_DAMAGED);
+	assert_int_equal(gl_gdbm_recover(path, 1000, k_valid, NULL, &rrep,
+					 &err), 0);
+	assert_true(rrep.rekeyed);
+	assert_int_equal(rrep.kept, 2);
+	assert_int_equal(rrep.lost, 0);
+	assert_k1_k2(path);
+	assert_int_equal(gl_gdbm_keys(path, 100, k_valid, NULL, &err),
+			 GL_GDBM_KEYS_SALTED);
 
 	/* no file: nothing to do */
 	snprintf(path, sizeof path, "%s/none.gdbm", dir);
 	assert_int_equal(gl_gdbm_rekey(path, 1000, k_valid, NULL, &rep, &err), 0);
 	assert_int_equal(rep.was, GL_GDBM_KEYS_EMPTY);
 	assert_int_equal(access(path, F_OK), -1);
-	assert_int_equal(gl_gdbm_keys(path, 100, &err), GL_GDBM_KEYS_EMPTY);
+	assert_int_equal(gl_gdbm_keys(path, 100, k_valid, NULL, &err),
+			 GL_GDBM_KEYS_EMPTY);
+	(void)state;
+}
+
+/* A process's kept handle (a connection's next RCPT) is not used once
+ * rekey replaced the file: the next decision finds the new file and
+ * its salt. */
+static char shm[64]; /* the test's directory on /dev/shm, or "" */
+
+static void test_gdbm_rekey_kept(void **state)
+{
+	gl_rekey_report rep;
+	gl_store *st;
+	gl_err err;
+	char v[8], path[128];
+	size_t vl;
+
+	if (!shm[0])
+		skip(); /* handles are kept on a tmpfs only */
+	snprintf(path, sizeof path, "%s/t.gdbm", shm);
+	st = gl_store_gdbm_open(path, 1000, &err);
+	gl_store_session(st, 1);
+	assert_int_equal(gl_store_cas(st, "k1", 2, NULL, 0, "one", 3, 0, &err), 1);
+	gl_store_session(st, 0);
+	assert_int_equal(gl_gdbm_rekey(path, 1000, k_valid, NULL, &rep, &err), 0);
+	assert_int_equal(rep.kept, 1);
+	gl_store_session(st, 1);
+	vl = sizeof v;
+	assert_int_equal(gl_store_get(st, "k1", 2, v, &vl, &err), 1);
+	assert_int_equal(gl_store_cas(st, "k2", 2, NULL, 0, "two", 3, 0, &err), 1);
+	gl_store_session(st, 0);
+	gl_store_close(st);
+	assert_k1_k2(path);
 	(void)state;
 }
 
@@ -809,8 +895,6 @@ static void session_put(gl_store *st, const char *k, const char *old,
 				      &err), 1);
 	gl_store_session(st, 0);
 }
-
-static char shm[64]; /* the test's directory on /dev/shm, or "" */
 
 static int setup_shm(void **state)
 {
@@ -1440,6 +1524,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gdbm_salted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gdbm_rekey, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gdbm_rekey_kept, setup_shm,
+						teardown_shm),
 		cmocka_unit_test_setup_teardown(test_open_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batches_and_chunks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dbwl_concurrent, setup, teardown),

@@ -367,8 +367,15 @@ static void check_sentinels(report *r, const gl_config *cfg,
 }
 
 /* One read through the store, as the module makes it. */
+static int pair_valid(void *arg, const void *k, size_t kl, const void *v,
+		      size_t vl)
+{
+	return gl_pair_valid(arg, k, kl, v, vl);
+}
+
 static void check_store(report *r, const gl_config *cfg)
 {
+	int keys;
 	unsigned char val[GL_VALUE_MAX];
 	size_t vlen = sizeof val;
 	char master[300] = "", via[300] = "";
@@ -437,13 +444,18 @@ static void check_store(report *r, const gl_config *cfg)
 			add(r->info, "%s is usable, %llu%% of lmdb_mapsize in "
 			    "use", cfg->database,
 			    (unsigned long long)(used * 100 / size));
-	} else if (gl_gdbm_keys(cfg->database, cfg->lock_timeout_ms, &err) ==
+	} else if ((keys = gl_gdbm_keys(cfg->database, cfg->lock_timeout_ms,
+					pair_valid, (void *)cfg, &err)) ==
 		   GL_GDBM_KEYS_PLAIN) {
 		add(r->problems, "%s has the plain keys of exim-greylist "
 		    "0.1: senders can make keys that GDBM's hash cannot tell "
 		    "apart, which slow every lookup and can fill a bucket; "
 		    "run 'greylist-admin rekey' at a quiet hour (it holds "
 		    "the lock about 2.5 s per 200,000 records)", cfg->database);
+	} else if (keys == GL_GDBM_KEYS_DAMAGED) {
+		add(r->problems, "%s: its salt is damaged or lost, so the "
+		    "module finds none of its records: run 'greylist-admin "
+		    "rekey'", cfg->database);
 	} else {
 		add(r->info, "%s is usable", cfg->database);
 	}

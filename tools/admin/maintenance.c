@@ -3,6 +3,7 @@
 #include "admin.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "../../module/core/counters.h"
 
@@ -95,9 +96,11 @@ int cmd_recover(admin *a, int argc, char **argv)
 		printf("recovered %s: its header was unreadable, so it starts "
 		       "empty; the old file is %s\n", cfg->database, rep.backup);
 	else
-		printf("recovered %s: kept %zu records, lost %zu%s%s\n",
+		printf("recovered %s: kept %zu records, lost %zu%s%s%s\n",
 		       cfg->database, rep.kept, rep.lost,
-		       rep.backup[0] ? "; the old file is " : "", rep.backup);
+		       rep.backup[0] ? "; the old file is " : "", rep.backup,
+		       rep.rekeyed ? "; its salt was lost: rewritten with a "
+		       "new one" : "");
 	return 0;
 }
 
@@ -123,16 +126,25 @@ int cmd_rekey(admin *a, int argc, char **argv)
 			  (void *)cfg, &rep, &err) < 0)
 		die_err(&err);
 	if (rep.was == GL_GDBM_KEYS_EMPTY) {
-		printf("no database at %s: the module salts it when it makes "
-		       "it\n", cfg->database);
+		if (cfg->snapshot[0] != '\0' && access(cfg->snapshot, F_OK) == 0)
+			printf("no database at %s: the first RCPT restores it "
+			       "from %s; run 'greylist-admin check' after that\n",
+			       cfg->database, cfg->snapshot);
+		else
+			printf("no database at %s: the module salts it when it "
+			       "makes it\n", cfg->database);
 		return 0;
 	}
 	printf("rekeyed %s (it had %s): kept %zu records, dropped %zu that "
 	       "do not decode\n", cfg->database, was[rep.was], rep.kept,
 	       rep.dropped);
 	if (cfg->snapshot[0] != '\0') {
-		if (gl_gdbm_snapshot(cfg, &err) < 0)
-			die_err(&err);
+		if (gl_gdbm_snapshot(cfg, &err) < 0) {
+			fprintf(stderr, "%s: %s is rekeyed, but its snapshot "
+				"could not be written: %s; run 'greylist-admin "
+				"snapshot'\n", progname, cfg->database, err.msg);
+			return 1;
+		}
 		printf("snapshot of %s written to %s\n", cfg->database,
 		       cfg->snapshot);
 	}
