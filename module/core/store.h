@@ -142,6 +142,8 @@ int gl_gdbm_snapshot(const gl_config *cfg, gl_err *err) GL_WUR;
  */
 typedef struct gl_recover_report {
 	size_t kept, lost;
+	size_t lost_buckets; /* buckets GDBM could not read: records lost,
+			      * uncounted */
 	int rekeyed;  /* the salt was lost: gl_gdbm_rekey() gave a new one */
 	char backup[PATH_MAX + 32];
 } gl_recover_report;

@@ -52,7 +52,8 @@
  * ("Bucket directory overflow") and doubles its directory for the keys
  * that share the bucket's first bits, to megabytes read at every open.
  * Senders are chosen by whoever connects. So a file this module creates
- * holds a salt record (SALT_KEY: a version byte and 16 random bytes), and
+ * holds a salt (a version byte and 16 random bytes, under two keys:
+ * salt_keys), and
  * GDBM stores each key behind the 8 bytes of SipHash-2-4 of the key
  * under the salt (siphash.h): its hash, and its first bytes, are then
  * unknown to a sender. The salt is read at each open (a kept handle
@@ -109,6 +110,7 @@ typedef struct gstore {
 	int salt_damaged;         /* no copy of its salt decodes or reads */
 	int raw;                  /* rekey, recover: a damaged salt is no
 				   * error */
+	int salt_retry;           /* read_salt() asks for another open */
 	unsigned char salt[16];   /* SipHash's key */
 	int kept_salted;          /* the kept handle's file's salt */
 	unsigned char kept_salt[16];
@@ -261,34 +263,48 @@ static int fetch_salt(GDBM_FILE db, int i, unsigned char salt[16])
 }
 
 /*
- * Reads the salt of a file just opened (either copy will do). A writer
- * that finds the file empty salts it. 0, s->salted and s->salt then
- * saying which keys the file has (they change only here, and only on
- * success); or -1 with err: no copy decodes, or none can be read (in
- * raw mode neither is an error: s->salt_damaged says so), or the file
- * cannot be read.
+ * Reads the salt of a file just opened (either copy will do), copy
+ * `first` first. A writer that finds the file empty salts it. 0, with
+ * s->salted and s->salt saying which keys the file has (they change
+ * only here, and only on success); or -1 with err: no copy decodes, or
+ * none can be read (in raw mode neither is an error: s->salt_damaged
+ * says so), or the file cannot be read. A failed read leaves GDBM's
+ * handle unusable ("needs recovery"), so when the copy tried first
+ * cannot be read and s->salt_retry is 0, it returns -1 with
+ * s->salt_retry set: the caller opens the file again and reads the
+ * other copy first.
  */
-static int read_salt(gstore *s, GDBM_FILE db, int writer, gl_err *err)
+static int read_salt(gstore *s, GDBM_FILE db, int writer, int first,
+		     gl_err *err)
 {
 	unsigned char salt[sizeof s->salt];
-	int r[2], i;
-	datum first;
+	int r = 0, bad = 0, j;
+	datum k;
 
 	s->salt_made = s->salt_damaged = 0;
-	for (i = 0; i < 2; i++) {
-		r[i] = fetch_salt(db, i, salt);
-		if (r[i] == 1) {
+	for (j = 0; j < 2; j++) {
+		r = fetch_salt(db, first ^ j, salt);
+		if (r == 1) {
 			set_salt(s, salt);
 			return 0;
 		}
+		if (r == -1 && j == 0 && !s->salt_retry) {
+			s->salt_retry = 1;
+			return gl_fail(err, "%s: cannot read the database's "
+				       "salt: %s", s->path,
+				       gdbm_db_strerror(db));
+		}
+		bad |= r;
+		if (r == -1)
+			break; /* the handle is unusable now */
 	}
-	if (r[0] != 0 || r[1] != 0) {
+	if (bad != 0) {
 		s->salt_damaged = 1;
 		if (s->raw) {
 			s->salted = 0;
 			return 0;
 		}
-		if (r[0] == 2 || r[1] == 2)
+		if (r != -1)
 			return gl_fail(err, "%s: its salt record is not one this "
 				       "version wrote: run greylist-admin "
 				       "rekey", s->path);
@@ -300,9 +316,9 @@ static int read_salt(gstore *s, GDBM_FILE db, int writer, gl_err *err)
 		s->salted = 0;
 		return 0;
 	}
-	first = gdbm_firstkey(db);
-	if (first.dptr != NULL) {
-		free(first.dptr); /* keys of an earlier release: plain */
+	k = gdbm_firstkey(db);
+	if (k.dptr != NULL) {
+		free(k.dptr); /* keys of an earlier release: plain */
 		s->salted = 0;
 		return 0;
 	}
@@ -420,7 +436,8 @@ static GDBM_FILE open_db(gstore *s, int mode, int *absent, gl_err *err)
 }
 
 /* open_db() with the queue held. */
-static GDBM_FILE open_locked(gstore *s, int mode, int *absent, gl_err *err)
+/* Opens and locks the file (see open_locked()), its salt not read. */
+static GDBM_FILE open_file(gstore *s, int mode, int *absent, gl_err *err)
 {
 	int writer = mode != GDBM_READER;
 	int fd, e;
@@ -460,12 +477,8 @@ static GDBM_FILE open_locked(gstore *s, int mode, int *absent, gl_err *err)
 	db = gdbm_fd_open(fd, s->path, 0,
 			  mode | GDBM_NOLOCK | GDBM_NOMMAP | GDBM_CLOEXEC | GDBM_CLOERROR,
 			  NULL);
-	if (db != NULL) {
-		if (read_salt(s, db, writer, err) == 0)
-			return db;
-		gdbm_close(db);
-		return NULL;
-	}
+	if (db != NULL)
+		return db;
 	/* GDBM_CLOERROR: the descriptor, and with it the lock, is gone. */
 	if (!writer && gdbm_errno == GDBM_EMPTY_DATABASE) {
 		*absent = 1;
@@ -475,6 +488,27 @@ static GDBM_FILE open_locked(gstore *s, int mode, int *absent, gl_err *err)
 		gdbm_strerror(gdbm_errno),
 		gdbm_check_syserr(gdbm_errno) ? ": " : "",
 		gdbm_check_syserr(gdbm_errno) ? strerror(errno) : "");
+	return NULL;
+}
+
+static GDBM_FILE open_locked(gstore *s, int mode, int *absent, gl_err *err)
+{
+	GDBM_FILE db;
+	int first;
+
+	/* One more open when the salt's first copy cannot be read: the
+	 * other copy, first, on a fresh handle (see read_salt()). */
+	s->salt_retry = 0;
+	for (first = 0; first < 2; first++) {
+		db = open_file(s, mode, absent, err);
+		if (db == NULL)
+			return NULL;
+		if (read_salt(s, db, mode != GDBM_READER, first, err) == 0)
+			return db;
+		gdbm_close(db);
+		if (!s->salt_retry || first == 1)
+			break;
+	}
 	return NULL;
 }
 
@@ -1015,6 +1049,11 @@ gl_store *gl_store_gdbm_open(const char *path, long lock_timeout_ms,
 	return &s->base;
 }
 
+static int rekey_locked(gstore *s, GDBM_FILE db, const char *path,
+			int (*valid)(void *arg, const void *k, size_t kl,
+				     const void *v, size_t vl),
+			void *arg, gl_rekey_report *rep, gl_err *err);
+
 /* Whether FILE.wlock exists: the admin tool queues on it then, and
  * never makes it (as root it would shut the Exim user out of it). */
 static int queue_exists(const char *path)
@@ -1083,6 +1122,7 @@ int gl_gdbm_recover(const char *path, long lock_timeout_ms,
 		goto close;
 	}
 	rep->lost = rcvr.failed_keys;
+	rep->lost_buckets = rcvr.failed_buckets;
 	if (rcvr.backup_name != NULL) {
 		snprintf(rep->backup, sizeof rep->backup, "%s", rcvr.backup_name);
 		free(rcvr.backup_name);
@@ -1091,8 +1131,10 @@ int gl_gdbm_recover(const char *path, long lock_timeout_ms,
 	 * copies are written back, for without it no key could be found. */
 	if (known)
 		set_salt(&s, salt0);
-	else if (read_salt(&s, db, 1, err) < 0)
+	else if ((s.salt_retry = 1, read_salt(&s, db, 1, 0, err)) < 0) {
+		rc = -1;
 		goto close;
+	}
 	if (s.salted && write_salt(&s, db, s.salt, err) < 0) {
 		rc = -1;
 		goto close;
@@ -1149,20 +1191,29 @@ int gl_gdbm_recover(const char *path, long lock_timeout_ms,
 		rep->lost += nbad;
 		free(bad);
 	}
-close:
-	if (gdbm_close(db) != 0 && rc == 0)
-		rc = gl_fail(err, "%s: cannot close database", path);
-	queue_leave(&s);
-	/* Keys behind a salt that is gone: rekey reads them without it
-	 * and gives the file a new one. */
+	/* Keys behind a salt that is gone: rewritten, read without it,
+	 * under a new one, before the lock is let go. */
 	if (rc == 0 && (behind > 0 || s.salt_damaged)) {
-		rc = gl_gdbm_rekey(path, lock_timeout_ms, valid, arg, &rk, err);
-		if (rc == 0) {
+		memset(&rk, 0, sizeof rk);
+		if (rekey_locked(&s, db, path, valid, arg, &rk, err) < 0) {
+			gl_err why = *err;
+
+			rc = gl_fail(err, "%s rebuilt%s%s, but its salt is lost "
+				     "and it could not be rekeyed (%s): run "
+				     "greylist-admin rekey", path,
+				     rep->backup[0] ? "; the old file is " : "",
+				     rep->backup, why.msg);
+		} else {
 			rep->rekeyed = 1;
 			rep->kept = rk.kept;
 			rep->lost += rk.dropped;
 		}
 	}
+close:
+	unlock_db(db);
+	if (gdbm_close(db) != 0 && rc == 0)
+		rc = gl_fail(err, "%s: cannot close database", path);
+	queue_leave(&s);
 out:
 	if (s.queue_ok)
 		gl_plock_close(&s.queue);
@@ -1185,6 +1236,15 @@ int gl_gdbm_set_snapshot(gl_store *st, const char *snapshot, gl_err *err)
 	free(s->snapshot);
 	s->snapshot = copy;
 	return 0;
+}
+
+/* Whether fd is the file path names now. */
+static int same_file(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 /* How long a snapshot waits for the writers to let go of the file. */
@@ -1217,7 +1277,7 @@ static void sync_dir(const char *path)
 int gl_gdbm_snapshot(const gl_config *cfg, gl_err *err)
 {
 	char stage[PATH_MAX + 32], tmp[PATH_MAX + 16], qpath[PATH_MAX + 8];
-	int in, st = -1, out = -1, rc = 0, e, queued = 0;
+	int in, st = -1, out = -1, rc = 0, e, queued = 0, locked;
 	gl_plock q;
 	gl_err ignored;
 
@@ -1261,16 +1321,29 @@ int gl_gdbm_snapshot(const gl_config *cfg, gl_err *err)
 	}
 	unlink(stage); /* kept open: nothing is left behind */
 	/* Then the readers' lock: no writer changes the file while it is
-	 * copied (decisions wait meanwhile). */
-	if (gl_flock_wait(in, LOCK_SH, (int64_t)SNAPSHOT_LOCK_MS * 1000) < 0) {
+	 * copied (decisions wait meanwhile). The file locked must still be
+	 * the one the path names: a rekey that outlasted the queue's wait
+	 * may have replaced it meanwhile. */
+	locked = gl_flock_wait(in, LOCK_SH, (int64_t)SNAPSHOT_LOCK_MS * 1000) == 0;
+	if (locked && !same_file(in, cfg->database)) {
 		close(in);
+		in = open(cfg->database, O_RDONLY | O_CLOEXEC);
+		locked = in >= 0 &&
+			 gl_flock_wait(in, LOCK_SH,
+				       (int64_t)SNAPSHOT_LOCK_MS * 1000) == 0 &&
+			 same_file(in, cfg->database);
+	}
+	if (!locked) {
+		if (in >= 0)
+			close(in);
 		close(st);
 		if (queued) {
 			gl_plock_unlock(&q);
 			gl_plock_close(&q);
 		}
 		return gl_fail(err, "%s: database busy: no read lock within "
-			       "%d ms", cfg->database, SNAPSHOT_LOCK_MS);
+			       "%d ms (or the file was replaced meanwhile)",
+			       cfg->database, SNAPSHOT_LOCK_MS);
 	}
 	if (gl_copy_fd(in, st) < 0)
 		rc = gl_fail(err, "%s: cannot copy to %s: %s", cfg->database,
@@ -1345,7 +1418,10 @@ int gl_gdbm_keys(const char *path, long lock_timeout_ms,
 			if (rc == GL_GDBM_KEYS_EMPTY)
 				rc = GL_GDBM_KEYS_PLAIN;
 			v = gdbm_fetch(db, k);
-			if (v.dptr != NULL &&
+			if (v.dptr == NULL &&
+			    gdbm_last_errno(db) != GDBM_ITEM_NOT_FOUND)
+				rc = GL_GDBM_KEYS_DAMAGED; /* unreadable */
+			else if (v.dptr != NULL &&
 			    !valid(arg, k.dptr, (size_t)k.dsize, v.dptr,
 				   (size_t)v.dsize) &&
 			    k.dsize > PREFIX &&
@@ -1410,44 +1486,29 @@ static int same_owner(int fd, const struct stat *old)
 	return fchmod(fd, old->st_mode & 07777);
 }
 
-int gl_gdbm_rekey(const char *path, long lock_timeout_ms,
-		  int (*valid)(void *arg, const void *k, size_t kl,
-			       const void *v, size_t vl),
-		  void *arg, gl_rekey_report *rep, gl_err *err)
+/*
+ * With db open as a writer and locked (its salt state in s): copies
+ * every pair rekey_key() keeps into a new file beside path, salted
+ * anew, with db's owner and mode, and renames it over path. 0, or -1
+ * with err (path then unchanged). db stays open.
+ */
+static int rekey_locked(gstore *s, GDBM_FILE db, const char *path,
+			int (*valid)(void *arg, const void *k, size_t kl,
+				     const void *v, size_t vl),
+			void *arg, gl_rekey_report *rep, gl_err *err)
 {
-	char pathbuf[PATH_MAX], tmp[PATH_MAX + 32];
-	gstore s, n;
-	GDBM_FILE db, ndb = NULL;
+	char tmp[PATH_MAX + 32];
+	gstore n;
+	GDBM_FILE ndb;
 	datum k, next, v, nk;
 	struct stat st;
 	const void *pk;
 	size_t pkl;
-	int absent, fd, rc = 0;
+	int fd, rc = 0;
 
-	memset(rep, 0, sizeof *rep);
-	if (gl_lazy_load(GL_LIB_GDBM, err) < 0)
-		return -1;
-	memset(&s, 0, sizeof s);
 	memset(&n, 0, sizeof n);
-	if (gl_copy(pathbuf, sizeof pathbuf, path) < 0)
-		return gl_fail(err, "database file name too long");
-	if (access(path, F_OK) != 0 && errno == ENOENT) {
-		rep->was = GL_GDBM_KEYS_EMPTY; /* nothing to rewrite */
-		return 0;
-	}
-	s.path = pathbuf;
-	s.lock_timeout_ms = lock_timeout_ms;
-	s.queue_tried = !queue_exists(path);
-	s.raw = 1;
-	/* the writers' queue and lock, held to the end: the module's
-	 * writers wait, and find the new file when they get in */
-	db = open_db(&s, GDBM_WRITER, &absent, err);
-	if (db == NULL) {
-		rc = -1;
-		goto out;
-	}
-	rep->was = s.salted ? GL_GDBM_KEYS_SALTED :
-		   s.salt_damaged ? GL_GDBM_KEYS_DAMAGED : GL_GDBM_KEYS_PLAIN;
+	rep->was = s->salted ? GL_GDBM_KEYS_SALTED :
+		   s->salt_damaged ? GL_GDBM_KEYS_DAMAGED : GL_GDBM_KEYS_PLAIN;
 	snprintf(tmp, sizeof tmp, "%s.rekey.%ld", path, (long)gl_pid());
 	(void)unlink(tmp);
 	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -1459,7 +1520,7 @@ int gl_gdbm_rekey(const char *path, long lock_timeout_ms,
 			close(fd);
 			unlink(tmp);
 		}
-		goto close_old;
+		return rc;
 	}
 	ndb = gdbm_fd_open(fd, tmp, 0, GDBM_NEWDB | GDBM_NOLOCK | GDBM_NOMMAP |
 			   GDBM_CLOEXEC | GDBM_CLOERROR, NULL);
@@ -1468,15 +1529,14 @@ int gl_gdbm_rekey(const char *path, long lock_timeout_ms,
 		rc = gl_fail(err, "%s: cannot make database: %s", tmp,
 			     gdbm_strerror(gdbm_errno));
 		unlink(tmp);
-		goto close_old;
+		return rc;
 	}
-	if (make_salt(&n, ndb, err) < 0) {
+	if (make_salt(&n, ndb, err) < 0)
 		rc = -1;
-		goto drop_new;
-	}
-	for (k = gdbm_firstkey(db); k.dptr != NULL && rc == 0; k = next) {
+	for (k = rc == 0 ? gdbm_firstkey(db) : (datum){ NULL, 0 };
+	     k.dptr != NULL; k = next) {
 		v = gdbm_fetch(db, k);
-		if (rekey_key(&s, &k, &v, valid, arg, &pk, &pkl)) {
+		if (rekey_key(s, &k, &v, valid, arg, &pk, &pkl)) {
 			nk = stored_key(&n, pk, pkl);
 			if (nk.dptr == NULL)
 				rc = gl_fail(err, "out of memory");
@@ -1500,37 +1560,66 @@ int gl_gdbm_rekey(const char *path, long lock_timeout_ms,
 	    gdbm_last_errno(db) != GDBM_ITEM_NOT_FOUND)
 		rc = gl_fail(err, "%s: cannot read database: %s", path,
 			     gdbm_db_strerror(db));
-	if (rc < 0)
-		goto drop_new;
+	if (rc < 0) {
+		gdbm_close(ndb);
+		unlink(tmp);
+		free(n.kbuf);
+		return -1;
+	}
+	free(n.kbuf);
 	/* gdbm_close() syncs the new file; then it takes the old one's
 	 * place, whole */
-	rc = gdbm_close(ndb);
-	ndb = NULL;
-	if (rc != 0) {
+	if (gdbm_close(ndb) != 0) {
 		rc = gl_fail(err, "%s: cannot write database: %s", tmp,
 			     gdbm_strerror(gdbm_errno));
 		unlink(tmp);
-		goto close_old;
+		return rc;
 	}
 	if (rename(tmp, path) != 0) {
 		rc = gl_fail(err, "%s: cannot replace it with %s: %s", path, tmp,
 			     strerror(errno));
 		unlink(tmp);
-		goto close_old;
+		return rc;
 	}
 	sync_dir(path);
-	goto close_old;
-drop_new:
-	gdbm_close(ndb);
-	unlink(tmp);
-close_old:
-	unlock_db(db);
-	gdbm_close(db);
-	queue_leave(&s);
-out:
+	return 0;
+}
+
+int gl_gdbm_rekey(const char *path, long lock_timeout_ms,
+		  int (*valid)(void *arg, const void *k, size_t kl,
+			       const void *v, size_t vl),
+		  void *arg, gl_rekey_report *rep, gl_err *err)
+{
+	char pathbuf[PATH_MAX];
+	gstore s;
+	GDBM_FILE db;
+	int absent, rc = -1;
+
+	memset(rep, 0, sizeof *rep);
+	if (gl_lazy_load(GL_LIB_GDBM, err) < 0)
+		return -1;
+	memset(&s, 0, sizeof s);
+	if (gl_copy(pathbuf, sizeof pathbuf, path) < 0)
+		return gl_fail(err, "database file name too long");
+	if (access(path, F_OK) != 0 && errno == ENOENT) {
+		rep->was = GL_GDBM_KEYS_EMPTY; /* nothing to rewrite */
+		return 0;
+	}
+	s.path = pathbuf;
+	s.lock_timeout_ms = lock_timeout_ms;
+	s.queue_tried = !queue_exists(path);
+	s.raw = 1;
+	/* the writers' queue and lock, held to the end: the module's
+	 * writers wait, and find the new file when they get in */
+	db = open_db(&s, GDBM_WRITER, &absent, err);
+	if (db != NULL) {
+		rc = rekey_locked(&s, db, path, valid, arg, rep, err);
+		unlock_db(db);
+		gdbm_close(db);
+		queue_leave(&s);
+	}
 	if (s.queue_ok)
 		gl_plock_close(&s.queue);
 	free(s.kbuf);
-	free(n.kbuf);
 	return rc < 0 ? -1 : 0;
 }

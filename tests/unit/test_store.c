@@ -635,6 +635,55 @@ static void test_gdbm_rekey(void **state)
 	(void)state;
 }
 
+/* Points the first copy of the salt at a place past the file's end
+ * (its bucket element: hash, the key's first 4 bytes, the data's
+ * offset, key size 5, data size 17), so that reading it fails and
+ * leaves GDBM's handle needing recovery. */
+static void break_salt_copy0(const char *path)
+{
+	static unsigned char buf[1 << 20];
+	int fd = open(path, O_RDWR), key_size, data_size;
+	ssize_t n, o;
+	int64_t far = (int64_t)1 << 40;
+
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof buf);
+	assert_true(n > 0);
+	for (o = 0; o + 24 <= n; o += 4) {
+		memcpy(&key_size, buf + o + 16, 4);
+		memcpy(&data_size, buf + o + 20, 4);
+		if (!memcmp(buf + o + 4, "\0sal", 4) && key_size == 5 &&
+		    data_size == 17)
+			break;
+	}
+	assert_true(o + 24 <= n);
+	assert_int_equal(pwrite(fd, &far, 8, o + 8), 8);
+	close(fd);
+}
+
+/* One copy of the salt that cannot be read: the module reads the other
+ * (on a fresh handle), and recover writes the first back. */
+static void test_gdbm_salt_unreadable(void **state)
+{
+	gl_recover_report rrep;
+	gl_store *st;
+	gl_err err;
+
+	st = gl_store_gdbm_open(db, 1000, &err);
+	assert_int_equal(gl_store_cas(st, "k1", 2, NULL, 0, "one", 3, 0, &err), 1);
+	assert_int_equal(gl_store_cas(st, "k2", 2, NULL, 0, "two", 3, 0, &err), 1);
+	gl_store_close(st);
+	break_salt_copy0(db);
+	assert_k1_k2(db);
+	assert_int_equal(gl_gdbm_recover(db, 1000, k_valid, NULL, &rrep, &err), 0);
+	assert_int_equal(rrep.kept, 2);
+	assert_false(rrep.rekeyed);
+	assert_k1_k2(db);
+	assert_int_equal(gl_gdbm_keys(db, 100, k_valid, NULL, &err),
+			 GL_GDBM_KEYS_SALTED);
+	(void)state;
+}
+
 /* A process's kept handle (a connection's next RCPT) is not used once
  * rekey replaced the file: the next decision finds the new file and
  * its salt. */
@@ -1524,6 +1573,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gdbm_salted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gdbm_rekey, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gdbm_salt_unreadable, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_gdbm_rekey_kept, setup_shm,
 						teardown_shm),
 		cmocka_unit_test_setup_teardown(test_open_config, setup, teardown),

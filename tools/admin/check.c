@@ -453,9 +453,9 @@ static void check_store(report *r, const gl_config *cfg)
 		    "run 'greylist-admin rekey' at a quiet hour (it holds "
 		    "the lock about 2.5 s per 200,000 records)", cfg->database);
 	} else if (keys == GL_GDBM_KEYS_DAMAGED) {
-		add(r->problems, "%s: its salt is damaged or lost, so the "
-		    "module finds none of its records: run 'greylist-admin "
-		    "rekey'", cfg->database);
+		add(r->problems, "%s: its salt is damaged or lost, or a "
+		    "record cannot be read, so the module cannot find its "
+		    "records: run 'greylist-admin recover'", cfg->database);
 	} else {
 		add(r->info, "%s is usable", cfg->database);
 	}

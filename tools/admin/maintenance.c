@@ -96,8 +96,10 @@ int cmd_recover(admin *a, int argc, char **argv)
 		printf("recovered %s: its header was unreadable, so it starts "
 		       "empty; the old file is %s\n", cfg->database, rep.backup);
 	else
-		printf("recovered %s: kept %zu records, lost %zu%s%s%s\n",
+		printf("recovered %s: kept %zu records, lost %zu%s%s%s%s\n",
 		       cfg->database, rep.kept, rep.lost,
+		       rep.lost_buckets ? " and the records of buckets that "
+		       "could not be read" : "",
 		       rep.backup[0] ? "; the old file is " : "", rep.backup,
 		       rep.rekeyed ? "; its salt was lost: rewritten with a "
 		       "new one" : "");
