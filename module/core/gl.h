@@ -112,4 +112,24 @@ int gl_snapshot_stage(const char *path, const char *snapshot,
  * than a system call per decision. */
 pid_t gl_pid(void);
 
+/* 64-bit little-endian numbers in bytes: how records (record.h), SipHash
+ * (siphash.h) and the GDBM store's key prefixes lay them out. */
+static inline uint64_t gl_get_le64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static inline void gl_put_le64(unsigned char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
 #endif

@@ -3,14 +3,6 @@
 
 #include <string.h>
 
-static void put64(unsigned char *p, uint64_t v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
 static void put32(unsigned char *p, uint32_t v)
 {
 	int i;
@@ -25,16 +17,6 @@ static uint32_t get32(const unsigned char *p)
 	       (uint32_t)p[3] << 24;
 }
 
-static uint64_t get64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 void gl_record_encode(const gl_record *r, unsigned char out[GL_RECORD_SIZE])
 {
 	out[0] = 'G';
@@ -42,9 +24,9 @@ void gl_record_encode(const gl_record *r, unsigned char out[GL_RECORD_SIZE])
 	out[2] = (unsigned char)r->state;
 	out[3] = 0;
 	put32(out + 4, r->attempts);
-	put64(out + 8, (uint64_t)r->first_seen);
-	put64(out + 16, (uint64_t)r->last_seen);
-	put64(out + 24, (uint64_t)r->passed_at);
+	gl_put_le64(out + 8, (uint64_t)r->first_seen);
+	gl_put_le64(out + 16, (uint64_t)r->last_seen);
+	gl_put_le64(out + 24, (uint64_t)r->passed_at);
 }
 
 int gl_record_decode(const void *buf, size_t len, gl_record *r_r, gl_err *err)
@@ -64,9 +46,9 @@ int gl_record_decode(const void *buf, size_t len, gl_record *r_r, gl_err *err)
 		return gl_fail(err, "record with bad state %u/%u", p[2], p[3]);
 	r.state = (enum gl_state)p[2];
 	r.attempts = get32(p + 4);
-	r.first_seen = (gl_time)get64(p + 8);
-	r.last_seen = (gl_time)get64(p + 16);
-	r.passed_at = (gl_time)get64(p + 24);
+	r.first_seen = (gl_time)gl_get_le64(p + 8);
+	r.last_seen = (gl_time)gl_get_le64(p + 16);
+	r.passed_at = (gl_time)gl_get_le64(p + 24);
 	if (r.attempts == 0 || r.first_seen < 0 || r.last_seen < r.first_seen)
 		return gl_fail(err, "record with impossible counts or times");
 	if (r.state == GL_PENDING ? r.passed_at != 0 :
@@ -89,8 +71,8 @@ void gl_client_record_encode(const gl_client_record *c,
 	out[2] = 0;
 	out[3] = 0;
 	put32(out + 4, c->count);
-	put64(out + 8, (uint64_t)c->first_pass);
-	put64(out + 16, (uint64_t)c->last_pass);
+	gl_put_le64(out + 8, (uint64_t)c->first_pass);
+	gl_put_le64(out + 16, (uint64_t)c->last_pass);
 }
 
 int gl_client_record_decode(const void *buf, size_t len,
@@ -103,8 +85,8 @@ int gl_client_record_decode(const void *buf, size_t len,
 	    p[1] != GL_RECORD_VERSION || p[2] != 0 || p[3] != 0)
 		return gl_fail(err, "not a client record (%zu bytes)", len);
 	c.count = get32(p + 4);
-	c.first_pass = (gl_time)get64(p + 8);
-	c.last_pass = (gl_time)get64(p + 16);
+	c.first_pass = (gl_time)gl_get_le64(p + 8);
+	c.last_pass = (gl_time)gl_get_le64(p + 16);
 	if (c.count == 0 || c.first_pass < 0 || c.last_pass < c.first_pass)
 		return gl_fail(err, "client record with impossible values");
 	*c_r = c;

@@ -1,17 +1,9 @@
 /* siphash.c - SipHash-2-4; see siphash.h. */
 #include "siphash.h"
 
+#include "gl.h"
+
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-
-static uint64_t le64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
 
 #define SIPROUND(v0, v1, v2, v3) do { \
 	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
@@ -24,7 +16,7 @@ uint64_t gl_siphash24(const unsigned char key[16], const void *in,
 		      size_t len)
 {
 	const unsigned char *p = in;
-	uint64_t k0 = le64(key), k1 = le64(key + 8), m, b;
+	uint64_t k0 = gl_get_le64(key), k1 = gl_get_le64(key + 8), m, b;
 	uint64_t v0 = k0 ^ 0x736f6d6570736575ull;
 	uint64_t v1 = k1 ^ 0x646f72616e646f6dull;
 	uint64_t v2 = k0 ^ 0x6c7967656e657261ull;
@@ -33,7 +25,7 @@ uint64_t gl_siphash24(const unsigned char key[16], const void *in,
 	int i;
 
 	for (; left >= 8; left -= 8, p += 8) {
-		m = le64(p);
+		m = gl_get_le64(p);
 		v3 ^= m;
 		SIPROUND(v0, v1, v2, v3);
 		SIPROUND(v0, v1, v2, v3);

@@ -125,6 +125,7 @@ static const datum salt_keys[2] = { { (char *)"\0salt", 5 },
 				    { (char *)"\0salt.2", 7 } };
 #define SALT_VERSION 1
 #define PREFIX 8                   /* SipHash's bytes before each key */
+_Static_assert(PREFIX == 8, "a prefix is one gl_put_le64()");
 
 /* Takes salt (16 bytes) as the open file's. */
 static void set_salt(gstore *s, const unsigned char *salt)
@@ -138,11 +139,7 @@ static void set_salt(gstore *s, const unsigned char *salt)
 static void key_prefix(const gstore *s, const void *key, size_t klen,
 		       unsigned char *out)
 {
-	uint64_t h = gl_siphash24(s->salt, key, klen);
-	int i;
-
-	for (i = 0; i < PREFIX; i++)
-		out[i] = (unsigned char)(h >> (8 * i));
+	gl_put_le64(out, gl_siphash24(s->salt, key, klen));
 }
 
 /* The key GDBM stores for key in the open file: key itself in a file of
@@ -1064,6 +1061,24 @@ static int queue_exists(const char *path)
 	return access(q, F_OK) == 0;
 }
 
+/* Sets s up for greylist-admin's work on the whole file at path
+ * (recover, rekey, gl_gdbm_keys): the queue when FILE.wlock exists, a
+ * damaged salt no error (raw). 0, or -1 with err. */
+static int admin_store(gstore *s, char *pathbuf, size_t n, const char *path,
+		       long lock_timeout_ms, gl_err *err)
+{
+	memset(s, 0, sizeof *s);
+	if (gl_lazy_load(GL_LIB_GDBM, err) < 0)
+		return -1;
+	if (gl_copy(pathbuf, n, path) < 0)
+		return gl_fail(err, "database file name too long");
+	s->path = pathbuf;
+	s->lock_timeout_ms = lock_timeout_ms;
+	s->queue_tried = !queue_exists(path);
+	s->raw = 1;
+	return 0;
+}
+
 int gl_gdbm_recover(const char *path, long lock_timeout_ms,
 		    int (*valid)(void *arg, const void *k, size_t kl,
 				 const void *v, size_t vl),
@@ -1079,17 +1094,11 @@ int gl_gdbm_recover(const char *path, long lock_timeout_ms,
 	size_t behind = 0; /* keys behind a prefix whose salt is lost */
 	int absent, known, rc = 0;
 
-	if (gl_lazy_load(GL_LIB_GDBM, err) < 0)
-		return -1;
-
 	memset(rep, 0, sizeof *rep);
-	memset(&s, 0, sizeof s);
-	if (gl_copy(pathbuf, sizeof pathbuf, path) < 0)
-		return gl_fail(err, "database file name too long");
-	s.path = pathbuf;
-	s.lock_timeout_ms = lock_timeout_ms;
-	s.queue_tried = !queue_exists(path);
-	s.raw = 1; /* a salt that cannot be read is what this mends */
+	/* raw: a salt that cannot be read is what this mends */
+	if (admin_store(&s, pathbuf, sizeof pathbuf, path, lock_timeout_ms,
+			err) < 0)
+		return -1;
 	db = open_db(&s, GDBM_WRITER, &absent, err);
 	if (db == NULL) {
 		rc = -1;
@@ -1393,15 +1402,9 @@ int gl_gdbm_keys(const char *path, long lock_timeout_ms,
 	datum k, v, next;
 	int absent, n, rc;
 
-	if (gl_lazy_load(GL_LIB_GDBM, err) < 0)
+	if (admin_store(&s, pathbuf, sizeof pathbuf, path, lock_timeout_ms,
+			err) < 0)
 		return -1;
-	memset(&s, 0, sizeof s);
-	if (gl_copy(pathbuf, sizeof pathbuf, path) < 0)
-		return gl_fail(err, "database file name too long");
-	s.path = pathbuf;
-	s.lock_timeout_ms = lock_timeout_ms;
-	s.queue_tried = !queue_exists(path);
-	s.raw = 1;
 	db = open_db(&s, GDBM_READER, &absent, err);
 	if (db == NULL)
 		return absent ? GL_GDBM_KEYS_EMPTY : -1;
@@ -1596,19 +1599,13 @@ int gl_gdbm_rekey(const char *path, long lock_timeout_ms,
 	int absent, rc = -1;
 
 	memset(rep, 0, sizeof *rep);
-	if (gl_lazy_load(GL_LIB_GDBM, err) < 0)
+	if (admin_store(&s, pathbuf, sizeof pathbuf, path, lock_timeout_ms,
+			err) < 0)
 		return -1;
-	memset(&s, 0, sizeof s);
-	if (gl_copy(pathbuf, sizeof pathbuf, path) < 0)
-		return gl_fail(err, "database file name too long");
 	if (access(path, F_OK) != 0 && errno == ENOENT) {
 		rep->was = GL_GDBM_KEYS_EMPTY; /* nothing to rewrite */
 		return 0;
 	}
-	s.path = pathbuf;
-	s.lock_timeout_ms = lock_timeout_ms;
-	s.queue_tried = !queue_exists(path);
-	s.raw = 1;
 	/* the writers' queue and lock, held to the end: the module's
 	 * writers wait, and find the new file when they get in */
 	db = open_db(&s, GDBM_WRITER, &absent, err);
