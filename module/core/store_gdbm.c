@@ -57,8 +57,8 @@
  * GDBM stores each key behind the 8 bytes of SipHash-2-4 of the key
  * under the salt (siphash.h): its hash, and its first bytes, are then
  * unknown to a sender. The salt is read at each open (a kept handle
- * keeps it): a few system calls, and no more page faults in an Exim
- * connection process (measured). A file of an earlier release, with keys
+ * keeps it): a few system calls, and two page faults more per one-RCPT
+ * SMTP connection (measured: README). A file of an earlier release, with keys
  * but no salt, is used as it is, with plain keys, until greylist-admin
  * rekey rewrites it (gl_gdbm_rekey()).
  */
@@ -203,6 +203,40 @@ static int plain_key(const gstore *s, const datum *k, const void **key_r,
 	*key_r = k->dptr + PREFIX;
 	*klen_r = (size_t)k->dsize - PREFIX;
 	return 1;
+}
+
+/*
+ * The key a record (k, v) of the open file stands for, as the admin
+ * tool's whole-file work reads it: 1 with *key_r and *klen_r set; 0 for
+ * the salt, and for a record valid() refuses whichever way it is read.
+ * In a salted file the prefix must be the salt's own; in one without a
+ * salt (plain keys, or a salt lost or damaged) a key valid() refuses is
+ * tried without its first PREFIX bytes: then *key_r is not k->dptr.
+ */
+static int record_key(const gstore *old, const datum *k, const datum *v,
+		     int (*valid)(void *arg, const void *k, size_t kl,
+				  const void *v, size_t vl),
+		     void *arg, const void **key_r, size_t *klen_r)
+{
+	if (is_salt_key(k) || v->dptr == NULL)
+		return 0;
+	if (old->salted)
+		return plain_key(old, k, key_r, klen_r) &&
+		       valid(arg, *key_r, *klen_r, v->dptr, (size_t)v->dsize);
+	if (valid(arg, k->dptr, (size_t)k->dsize, v->dptr, (size_t)v->dsize)) {
+		*key_r = k->dptr;
+		*klen_r = (size_t)k->dsize;
+		return 1;
+	}
+	/* a damaged or lost salt: a key behind a prefix is still itself */
+	if (k->dsize > PREFIX &&
+	    valid(arg, k->dptr + PREFIX, (size_t)k->dsize - PREFIX, v->dptr,
+		  (size_t)v->dsize)) {
+		*key_r = k->dptr + PREFIX;
+		*klen_r = (size_t)k->dsize - PREFIX;
+		return 1;
+	}
+	return 0;
 }
 
 /* Writes both copies of salt (16 bytes) into db: 0, or -1 with err. */
@@ -432,7 +466,6 @@ static GDBM_FILE open_db(gstore *s, int mode, int *absent, gl_err *err)
 	return db;
 }
 
-/* open_db() with the queue held. */
 /* Opens and locks the file (see open_locked()), its salt not read. */
 static GDBM_FILE open_file(gstore *s, int mode, int *absent, gl_err *err)
 {
@@ -488,6 +521,7 @@ static GDBM_FILE open_file(gstore *s, int mode, int *absent, gl_err *err)
 	return NULL;
 }
 
+/* open_db() with the queue held: the file opened, locked, its salt read. */
 static GDBM_FILE open_locked(gstore *s, int mode, int *absent, gl_err *err)
 {
 	GDBM_FILE db;
@@ -1079,6 +1113,15 @@ static int admin_store(gstore *s, char *pathbuf, size_t n, const char *path,
 	return 0;
 }
 
+/* Lets go of what admin_store() and the opens after it took. */
+static void admin_done(gstore *s)
+{
+	queue_leave(s);
+	if (s->queue_ok)
+		gl_plock_close(&s->queue);
+	free(s->kbuf);
+}
+
 int gl_gdbm_recover(const char *path, long lock_timeout_ms,
 		    int (*valid)(void *arg, const void *k, size_t kl,
 				 const void *v, size_t vl),
@@ -1117,7 +1160,6 @@ int gl_gdbm_recover(const char *path, long lock_timeout_ms,
 		if (db == NULL)
 			goto out;
 		gdbm_close(db);
-		queue_leave(&s);
 		rep->lost = 1; /* at least: the whole file, uncounted */
 		rc = 0;
 		goto out;
@@ -1160,17 +1202,12 @@ int gl_gdbm_recover(const char *path, long lock_timeout_ms,
 			v = gdbm_fetch(db, k);
 			if (is_salt_key(&k)) {
 				/* kept, not counted: not a record */
-			} else if (v.dptr != NULL &&
-				   plain_key(&s, &k, &pk, &pkl) &&
-				   valid(arg, pk, pkl, v.dptr,
-					 (size_t)v.dsize)) {
-				rep->kept++;
-			} else if (v.dptr != NULL && !s.salted &&
-				   k.dsize > PREFIX &&
-				   valid(arg, k.dptr + PREFIX,
-					 (size_t)k.dsize - PREFIX, v.dptr,
-					 (size_t)v.dsize)) {
-				behind++; /* kept, for rekey below */
+			} else if (record_key(&s, &k, &v, valid, arg, &pk,
+					      &pkl)) {
+				if (!s.salted && pk != k.dptr)
+					behind++; /* kept, for rekey below */
+				else
+					rep->kept++;
 			} else if (nbad < cap ||
 				   (bad = realloc(bad, (cap = cap * 2 + 64) *
 						  sizeof *bad)) != NULL) {
@@ -1222,11 +1259,8 @@ close:
 	unlock_db(db);
 	if (gdbm_close(db) != 0 && rc == 0)
 		rc = gl_fail(err, "%s: cannot close database", path);
-	queue_leave(&s);
 out:
-	if (s.queue_ok)
-		gl_plock_close(&s.queue);
-	free(s.kbuf);
+	admin_done(&s);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -1254,6 +1288,15 @@ static int same_file(int fd, const char *path)
 
 	return fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* Lets go of the queue a snapshot took (queued: it holds it). */
+static void snapshot_queue_leave(gl_plock *q, int queued)
+{
+	if (queued) {
+		gl_plock_unlock(q);
+		gl_plock_close(q);
+	}
 }
 
 /* How long a snapshot waits for the writers to let go of the file. */
@@ -1306,10 +1349,7 @@ int gl_gdbm_snapshot(const gl_config *cfg, gl_err *err)
 	in = open(cfg->database, O_RDONLY | O_CLOEXEC);
 	if (in < 0) {
 		e = errno;
-		if (queued) {
-			gl_plock_unlock(&q);
-			gl_plock_close(&q);
-		}
+		snapshot_queue_leave(&q, queued);
 		return e == ENOENT ? 1 :
 		       gl_fail(err, "%s: cannot open database: %s",
 			       cfg->database, strerror(e));
@@ -1321,10 +1361,7 @@ int gl_gdbm_snapshot(const gl_config *cfg, gl_err *err)
 	if (st < 0) {
 		e = errno;
 		close(in);
-		if (queued) {
-			gl_plock_unlock(&q);
-			gl_plock_close(&q);
-		}
+		snapshot_queue_leave(&q, queued);
 		return gl_fail(err, "%s: cannot make the staging copy %s: %s",
 			       cfg->database, stage, strerror(e));
 	}
@@ -1346,10 +1383,7 @@ int gl_gdbm_snapshot(const gl_config *cfg, gl_err *err)
 		if (in >= 0)
 			close(in);
 		close(st);
-		if (queued) {
-			gl_plock_unlock(&q);
-			gl_plock_close(&q);
-		}
+		snapshot_queue_leave(&q, queued);
 		return gl_fail(err, "%s: database busy: no read lock within "
 			       "%d ms (or the file was replaced meanwhile)",
 			       cfg->database, SNAPSHOT_LOCK_MS);
@@ -1358,10 +1392,7 @@ int gl_gdbm_snapshot(const gl_config *cfg, gl_err *err)
 		rc = gl_fail(err, "%s: cannot copy to %s: %s", cfg->database,
 			     stage, strerror(errno));
 	close(in); /* and with it the lock */
-	if (queued) {
-		gl_plock_unlock(&q);
-		gl_plock_close(&q);
-	}
+	snapshot_queue_leave(&q, queued);
 	if (rc == 0) {
 		out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
 		if (out < 0 || gl_copy_fd(st, out) < 0 || fsync(out) != 0)
@@ -1400,6 +1431,8 @@ int gl_gdbm_keys(const char *path, long lock_timeout_ms,
 	gstore s;
 	GDBM_FILE db;
 	datum k, v, next;
+	const void *pk;
+	size_t pkl;
 	int absent, n, rc;
 
 	if (admin_store(&s, pathbuf, sizeof pathbuf, path, lock_timeout_ms,
@@ -1424,13 +1457,9 @@ int gl_gdbm_keys(const char *path, long lock_timeout_ms,
 			if (v.dptr == NULL &&
 			    gdbm_last_errno(db) != GDBM_ITEM_NOT_FOUND)
 				rc = GL_GDBM_KEYS_DAMAGED; /* unreadable */
-			else if (v.dptr != NULL &&
-			    !valid(arg, k.dptr, (size_t)k.dsize, v.dptr,
-				   (size_t)v.dsize) &&
-			    k.dsize > PREFIX &&
-			    valid(arg, k.dptr + PREFIX, (size_t)k.dsize - PREFIX,
-				  v.dptr, (size_t)v.dsize))
-				rc = GL_GDBM_KEYS_DAMAGED;
+			else if (record_key(&s, &k, &v, valid, arg, &pk,
+					    &pkl) && pk != k.dptr)
+				rc = GL_GDBM_KEYS_DAMAGED; /* behind a prefix */
 			free(v.dptr);
 			next = n + 1 < KEYS_SAMPLE && rc != GL_GDBM_KEYS_DAMAGED ?
 			       gdbm_nextkey(db, k) : (datum){ NULL, 0 };
@@ -1438,42 +1467,8 @@ int gl_gdbm_keys(const char *path, long lock_timeout_ms,
 		}
 	}
 	gdbm_close(db);
-	queue_leave(&s);
-	if (s.queue_ok)
-		gl_plock_close(&s.queue);
+	admin_done(&s);
 	return rc;
-}
-
-/*
- * The key rekey stores for a record of the old file: 1 with *key_r and
- * *klen_r set, 0 when the record is dropped (the salt record, and what
- * valid() refuses whichever way it is read).
- */
-static int rekey_key(const gstore *old, const datum *k, const datum *v,
-		     int (*valid)(void *arg, const void *k, size_t kl,
-				  const void *v, size_t vl),
-		     void *arg, const void **key_r, size_t *klen_r)
-{
-	if (is_salt_key(k) || v->dptr == NULL)
-		return 0;
-	/* salted: the prefix must be the salt's own */
-	if (old->salted)
-		return plain_key(old, k, key_r, klen_r) &&
-		       valid(arg, *key_r, *klen_r, v->dptr, (size_t)v->dsize);
-	if (valid(arg, k->dptr, (size_t)k->dsize, v->dptr, (size_t)v->dsize)) {
-		*key_r = k->dptr;
-		*klen_r = (size_t)k->dsize;
-		return 1;
-	}
-	/* a damaged or lost salt: a key behind a prefix is still itself */
-	if (k->dsize > PREFIX &&
-	    valid(arg, k->dptr + PREFIX, (size_t)k->dsize - PREFIX, v->dptr,
-		  (size_t)v->dsize)) {
-		*key_r = k->dptr + PREFIX;
-		*klen_r = (size_t)k->dsize - PREFIX;
-		return 1;
-	}
-	return 0;
 }
 
 /* Gives the new file fd the old one's owner, group and mode. */
@@ -1491,7 +1486,7 @@ static int same_owner(int fd, const struct stat *old)
 
 /*
  * With db open as a writer and locked (its salt state in s): copies
- * every pair rekey_key() keeps into a new file beside path, salted
+ * every pair record_key() keeps into a new file beside path, salted
  * anew, with db's owner and mode, and renames it over path. 0, or -1
  * with err (path then unchanged). db stays open.
  */
@@ -1539,7 +1534,7 @@ static int rekey_locked(gstore *s, GDBM_FILE db, const char *path,
 	for (k = rc == 0 ? gdbm_firstkey(db) : (datum){ NULL, 0 };
 	     k.dptr != NULL; k = next) {
 		v = gdbm_fetch(db, k);
-		if (rekey_key(s, &k, &v, valid, arg, &pk, &pkl)) {
+		if (record_key(s, &k, &v, valid, arg, &pk, &pkl)) {
 			nk = stored_key(&n, pk, pkl);
 			if (nk.dptr == NULL)
 				rc = gl_fail(err, "out of memory");
@@ -1613,10 +1608,7 @@ int gl_gdbm_rekey(const char *path, long lock_timeout_ms,
 		rc = rekey_locked(&s, db, path, valid, arg, rep, err);
 		unlock_db(db);
 		gdbm_close(db);
-		queue_leave(&s);
 	}
-	if (s.queue_ok)
-		gl_plock_close(&s.queue);
-	free(s.kbuf);
+	admin_done(&s);
 	return rc < 0 ? -1 : 0;
 }

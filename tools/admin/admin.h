@@ -43,6 +43,12 @@ admin_cmd cmd_check, cmd_list, cmd_explain, cmd_delete, cmd_stats,
 	  cmd_clients, cmd_whitelist, cmd_export, cmd_import, cmd_purge,
 	  cmd_recover, cmd_rekey, cmd_snapshot, cmd_metrics, cmd_stuck;
 
+/* ---- maintenance.c ---- */
+/* gl_pair_valid() with the configuration as arg: the valid() that the
+ * GDBM store's whole-file work (recover, rekey, gl_gdbm_keys) takes. */
+int admin_pair_valid(void *arg, const void *k, size_t kl, const void *v,
+		     size_t vl);
+
 /* ---- output.c ---- */
 void usage(void) __attribute__((noreturn));
 void die(const char *msg) __attribute__((noreturn));

@@ -367,12 +367,6 @@ static void check_sentinels(report *r, const gl_config *cfg,
 }
 
 /* One read through the store, as the module makes it. */
-static int pair_valid(void *arg, const void *k, size_t kl, const void *v,
-		      size_t vl)
-{
-	return gl_pair_valid(arg, k, kl, v, vl);
-}
-
 static void check_store(report *r, const gl_config *cfg)
 {
 	int keys;
@@ -445,7 +439,7 @@ static void check_store(report *r, const gl_config *cfg)
 			    "use", cfg->database,
 			    (unsigned long long)(used * 100 / size));
 	} else if ((keys = gl_gdbm_keys(cfg->database, cfg->lock_timeout_ms,
-					pair_valid, (void *)cfg, &err)) ==
+					admin_pair_valid, (void *)cfg, &err)) ==
 		   GL_GDBM_KEYS_PLAIN) {
 		add(r->problems, "%s has the plain keys of exim-greylist "
 		    "0.1: senders can make keys that GDBM's hash cannot tell "

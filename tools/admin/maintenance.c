@@ -69,8 +69,8 @@ int cmd_purge(admin *a, int argc, char **argv)
 	return 0;
 }
 
-static int recover_valid(void *arg, const void *k, size_t kl, const void *v,
-			 size_t vl)
+int admin_pair_valid(void *arg, const void *k, size_t kl, const void *v,
+		     size_t vl)
 {
 	return gl_pair_valid(arg, k, kl, v, vl);
 }
@@ -89,7 +89,7 @@ int cmd_recover(admin *a, int argc, char **argv)
 		usage();
 	if (cfg->backend != GL_BACKEND_GDBM)
 		die("recover works on the gdbm backend only");
-	if (gl_gdbm_recover(cfg->database, RECOVER_LOCK_MS, recover_valid,
+	if (gl_gdbm_recover(cfg->database, RECOVER_LOCK_MS, admin_pair_valid,
 			    (void *)cfg, &rep, &err) < 0)
 		die_err(&err);
 	if (rep.kept == 0 && rep.lost == 1 && rep.backup[0])
@@ -124,7 +124,7 @@ int cmd_rekey(admin *a, int argc, char **argv)
 		usage();
 	if (cfg->backend != GL_BACKEND_GDBM)
 		die("rekey works on the gdbm backend only");
-	if (gl_gdbm_rekey(cfg->database, RECOVER_LOCK_MS, recover_valid,
+	if (gl_gdbm_rekey(cfg->database, RECOVER_LOCK_MS, admin_pair_valid,
 			  (void *)cfg, &rep, &err) < 0)
 		die_err(&err);
 	if (rep.was == GL_GDBM_KEYS_EMPTY) {
