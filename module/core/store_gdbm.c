@@ -1,10 +1,11 @@
 /*
  * store_gdbm.c - the GDBM backend.
  *
- * No handle is kept between calls: a handle's cached directory goes stale
- * when another process writes, and an open handle would hold its lock.
- * Each get opens the file as a reader and each batch of compare-and-sets
- * as a writer.
+ * On disk no handle is kept between calls: a handle's cached directory
+ * goes stale when another process writes, and an open handle would hold
+ * its lock. Each get opens the file as a reader and each batch of
+ * compare-and-sets as a writer. (On a tmpfs a decision is one session,
+ * and its writer may be kept: see below.)
  *
  * Locking is ours, not GDBM's, so that the lock can be released before
  * gdbm_close(): we flock() the database file itself (shared for readers,
