@@ -83,7 +83,9 @@ static void test_lock_unlock(void **state)
 
 /* The lock's page is mapped writable when it is opened, so taking and
  * letting go of the lock takes no page fault (it took one per Exim
- * connection process, two on a disk file system). */
+ * connection process, two on a disk file system). Under
+ * AddressSanitizer a first look at the page's shadow memory may fault:
+ * skipped there. */
 static void test_no_fault(void **state)
 {
 	gl_plock l;
@@ -91,7 +93,9 @@ static void test_no_fault(void **state)
 	long before;
 
 	(void)state;
-	UNIT_SKIP_FAULT_COUNT();
+#ifdef __SANITIZE_ADDRESS__
+	skip();
+#endif
 	/* made, and the locking code run once: not what is measured */
 	assert_int_equal(gl_plock_open(&l, path, 100000, &err), 0);
 	assert_int_equal(gl_plock_lock(&l, 0), 0);

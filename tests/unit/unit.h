@@ -16,15 +16,6 @@
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Skips a test of page-fault counts under AddressSanitizer, whose shadow
- * memory may fault on a first look at a page: they run in the plain
- * suite. */
-#ifdef __SANITIZE_ADDRESS__
-#define UNIT_SKIP_FAULT_COUNT() skip()
-#else
-#define UNIT_SKIP_FAULT_COUNT() ((void)0)
-#endif
-
 /* The minor page faults this process has taken so far. */
 static inline long unit_minflt(void)
 {
