@@ -183,7 +183,6 @@ static int try_map(const char *path, gl_counters **c_r, ino_t *bad_r,
 	close(fd);
 	if (map == MAP_FAILED)
 		return gl_fail(err, "%s: cannot map: %s", path, strerror(e));
-	gl_populate_write(map, GL_COUNTERS_SIZE);
 	if (!valid(map)) {
 		munmap(map, GL_COUNTERS_SIZE);
 		return 1;

@@ -1,5 +1,4 @@
-/* gl.c - error, note, copy and printable helpers, the process id, and
- * populating a shared mapping. */
+/* gl.c - error, note, copy and printable helpers and the cached process id. */
 #include "gl.h"
 
 #include <errno.h>
@@ -9,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -181,14 +179,4 @@ int gl_snapshot_stage(const char *path, const char *snapshot,
 pid_t gl_pid(void)
 {
 	return getpid();
-}
-
-void gl_populate_write(void *map, size_t len)
-{
-#ifdef MADV_POPULATE_WRITE
-	(void)madvise(map, len, MADV_POPULATE_WRITE);
-#else
-	(void)map;
-	(void)len;
-#endif
 }

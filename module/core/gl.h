@@ -112,17 +112,6 @@ int gl_snapshot_stage(const char *path, const char *snapshot,
  * than a system call per decision. */
 pid_t gl_pid(void);
 
-/*
- * Maps the pages of a small shared file mapping (the counters, FILE.wlock)
- * writable at once, in one system call: otherwise its first read and
- * its first write each take a page fault (on a disk file system, which
- * tracks writes to the page; one on a tmpfs), a cost every Exim
- * connection process pays at its first decision (measured: README,
- * "Performance"). Only an advice: where the kernel refuses it (before
- * 5.14) or cannot do it, the faults happen as before. Changes no byte.
- */
-void gl_populate_write(void *map, size_t len);
-
 /* 64-bit little-endian numbers in bytes: how records (record.h), SipHash
  * (siphash.h) and the GDBM store's key prefixes lay them out. */
 static inline uint64_t gl_get_le64(const unsigned char *p)

@@ -108,7 +108,6 @@ int gl_plock_open(gl_plock *l, const char *path, int64_t wait_us,
 		return gl_fail(err, "%s: cannot map lock file: %s", path,
 			       strerror(rc));
 	}
-	gl_populate_write(map, PL_SIZE);
 	p = map;
 	if (__atomic_load_n(&p->magic, __ATOMIC_ACQUIRE) != PL_MAGIC) {
 		if (!locked && gl_flock_wait(fd, LOCK_EX, wait_us) != 0) {

@@ -257,44 +257,6 @@ static void test_path(void **state)
 	(void)state;
 }
 
-/* The file's page is mapped writable when it is opened, so counting
- * takes no page fault (it took one per Exim connection process, two on
- * a disk file system, as /tmp is here). Under AddressSanitizer a first
- * look at the page's shadow memory may fault: skipped there. */
-static void test_no_fault(void **state)
-{
-	char dir[256], warm[300], path[300];
-	gl_counters *w, *c;
-	gl_result res;
-	gl_err err;
-	long before;
-
-	(void)state;
-#ifdef __SANITIZE_ADDRESS__
-	skip();
-#endif
-	unit_tmpdir(dir, sizeof dir);
-	snprintf(warm, sizeof warm, "%s/warm", dir);
-	snprintf(path, sizeof path, "%s/c", dir);
-	memset(&res, 0, sizeof res);
-	res.verdict = GL_DEFER;
-	res.reason = "new";
-	/* The counting code runs once first, on another file: its own
-	 * pages are not what is measured. */
-	w = gl_counters_open(warm, 1000, &err);
-	assert_non_null(w);
-	gl_counters_count(w, &res);
-	assert_non_null(c = gl_counters_open(path, 1000, &err));
-	gl_counters_close(c); /* made; now opened as a process finds it */
-	assert_non_null(c = gl_counters_open(path, 1000, &err));
-	before = unit_minflt();
-	gl_counters_count(c, &res);
-	assert_int_equal(unit_minflt() - before, 0);
-	gl_counters_close(c);
-	gl_counters_close(w);
-	unit_rmdir(dir);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,7 +264,6 @@ int main(void)
 		cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_path),
-		cmocka_unit_test(test_no_fault),
 	};
 	return cmocka_run_group_tests_name("counters", tests, NULL, NULL);
 }

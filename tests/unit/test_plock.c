@@ -81,34 +81,6 @@ static void test_lock_unlock(void **state)
 	assert_int_equal(errno, EBADF);
 }
 
-/* The lock's page is mapped writable when it is opened, so taking and
- * letting go of the lock takes no page fault (it took one per Exim
- * connection process, two on a disk file system). Under
- * AddressSanitizer a first look at the page's shadow memory may fault:
- * skipped there. */
-static void test_no_fault(void **state)
-{
-	gl_plock l;
-	gl_err err;
-	long before;
-
-	(void)state;
-#ifdef __SANITIZE_ADDRESS__
-	skip();
-#endif
-	/* made, and the locking code run once: not what is measured */
-	assert_int_equal(gl_plock_open(&l, path, 100000, &err), 0);
-	assert_int_equal(gl_plock_lock(&l, 0), 0);
-	gl_plock_unlock(&l);
-	gl_plock_close(&l);
-	assert_int_equal(gl_plock_open(&l, path, 100000, &err), 0);
-	before = unit_minflt();
-	assert_int_equal(gl_plock_lock(&l, 0), 0);
-	gl_plock_unlock(&l);
-	assert_int_equal(unit_minflt() - before, 0);
-	gl_plock_close(&l);
-}
-
 /* Held elsewhere: the wait is bounded; the holder killed: taken over. */
 static void test_bounded_and_dead_holder(void **state)
 {
@@ -210,8 +182,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_handover, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_files, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_no_fault, setup,
 						teardown),
 	};
 

@@ -11,19 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
-
-/* The minor page faults this process has taken so far. */
-static inline long unit_minflt(void)
-{
-	struct rusage ru;
-
-	assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
-	return ru.ru_minflt;
-}
 
 /* A fresh directory under $TMPDIR (or /tmp) for one test; path written. */
 static inline void unit_tmpdir(char *path, size_t sz)
