@@ -13,6 +13,7 @@
  * "ADMIN -c CONF purge" while one process keeps deciding, and prints the
  * purge's wall time and the slowest decision seen meanwhile.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,14 @@ static int fill(long n)
 	long i;
 	size_t b;
 
+	/* A GDBM file starts empty, as it did when GDBM_NEWDB made it: a
+	 * rerun on the same file would otherwise find the earlier run's
+	 * "new" triplets (same seed, same keys) already there. */
+	if (cfg.backend == GL_BACKEND_GDBM && unlink(cfg.database) != 0 &&
+	    errno != ENOENT) {
+		perror(cfg.database);
+		return -1;
+	}
 	if ((st = gl_store_open(&cfg, &err)) == NULL) {
 		fprintf(stderr, "gl-storebench: %s\n", err.msg);
 		return -1;
