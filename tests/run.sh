@@ -11,9 +11,10 @@ skip=0
 
 # count FILE NAME [PLANNED]: adds up the "ok", "not ok" and "... # SKIP"
 # lines of a TAP output file (cmocka writes a skipped test as "not ok N
-# # SKIP": a skip, whether "ok" or "not ok" comes before it). With PLANNED (integration scripts), the
-# file must state its plan ("1..N", or "1..0 # SKIP why" for a script
-# skipped whole) and make exactly N checks: one that ended short fails.
+# # SKIP": a skip, whether "ok" or "not ok" comes before it). With
+# PLANNED (integration scripts), the file must state its plan ("1..N",
+# or "1..0 # SKIP why" for a script skipped whole) and make exactly N
+# checks: one that ended short fails.
 count() {
 	s=$(grep -Ec '^(not )?ok .*# SKIP' "$1")
 	p=$(grep '^ok ' "$1" | grep -vc '# SKIP')
