@@ -51,9 +51,14 @@
 
 typedef struct lstore {
 	gl_store base;
-	char path[PATH_MAX];
-	char wlock[PATH_MAX + 8];
-	char snapshot[PATH_MAX];
+	/* The file names, in names[] after the struct: no PATH_MAX arrays,
+	 * here or on the stack, for each is pages that a connection's first
+	 * decision writes (a page fault each in a process just forked). */
+	char *path;     /* the database */
+	char *wlock;    /* PATH.wlock: our writer lock */
+	char *lockfile; /* PATH-lock: LMDB's */
+	char *staged;   /* PATH.restore: a snapshot being restored */
+	char *snapshot; /* "" when none */
 	long lock_timeout_ms;
 	size_t mapsize;
 	int sync;
@@ -65,6 +70,7 @@ typedef struct lstore {
 	int writemap;   /* env has MDB_WRITEMAP: reserve() before writes */
 	uint64_t ino, dev, btime; /* the data file, for the reserved mark */
 	size_t psize;
+	char names[];
 } lstore;
 
 /* The shared words of the lock file: which data file (inode numbers are
@@ -130,7 +136,6 @@ static int lmdb_readable(const char *path)
  */
 static int restore(lstore *s, gl_err *err)
 {
-	char tmp[PATH_MAX + 16];
 	struct stat st;
 	int rc = 0;
 
@@ -141,10 +146,10 @@ static int restore(lstore *s, gl_err *err)
 		return -1;
 	if (stat(s->path, &st) == 0) /* another process was first */
 		goto out;
-	snprintf(tmp, sizeof tmp, "%s.restore", s->path);
-	rc = gl_snapshot_stage(s->path, s->snapshot, tmp, lmdb_readable, err);
+	rc = gl_snapshot_stage(s->path, s->snapshot, s->staged, lmdb_readable,
+			       err);
 	if (rc == 1)
-		rc = rename(tmp, s->path) == 0 ? 0 :
+		rc = rename(s->staged, s->path) == 0 ? 0 :
 		     gl_fail(err, "%s: cannot restore from %s: %s", s->path,
 			     s->snapshot, strerror(errno));
 out:
@@ -155,17 +160,15 @@ out:
 /* Allocates LMDB's lock file before LMDB maps it (see the top). */
 static int reserve_lockfile(lstore *s, gl_err *err)
 {
-	char path[PATH_MAX + 8];
 	int fd, rc = 0;
 
-	snprintf(path, sizeof path, "%s-lock", s->path);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0660);
+	fd = open(s->lockfile, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0660);
 	if (fd < 0)
-		return gl_fail(err, "%s: cannot open: %s", path,
+		return gl_fail(err, "%s: cannot open: %s", s->lockfile,
 			       strerror(errno));
 	if (fallocate(fd, 0, 0, LOCKFILE_BYTES) != 0 && errno != EOPNOTSUPP &&
 	    errno != ENOSYS)
-		rc = gl_fail(err, "%s: cannot allocate: %s", path,
+		rc = gl_fail(err, "%s: cannot allocate: %s", s->lockfile,
 			     strerror(errno));
 	close(fd);
 	return rc;
@@ -425,20 +428,41 @@ static const struct gl_store_ops lmdb_ops = {
 	.close = l_close,
 };
 
+/* Writes "HEAD""TAIL" at *at, returns where it starts, moves *at on. */
+static char *put_name(char **at, const char *head, const char *tail)
+{
+	char *p = *at;
+	size_t h = strlen(head), t = strlen(tail);
+
+	memcpy(p, head, h);
+	memcpy(p + h, tail, t + 1);
+	*at = p + h + t + 1;
+	return p;
+}
+
 gl_store *gl_store_lmdb_open(const gl_config *cfg, gl_err *err)
 {
+	static const char *const tails[] = { "", ".wlock", "-lock",
+					     ".restore" };
+	size_t i, need = strlen(cfg->snapshot) + 1;
 	lstore *s;
+	char *at;
 
 	if (gl_lazy_load(GL_LIB_LMDB, err) < 0)
 		return NULL;
-	s = calloc(1, sizeof *s);
+	for (i = 0; i < sizeof tails / sizeof tails[0]; i++)
+		need += strlen(cfg->database) + strlen(tails[i]) + 1;
+	s = calloc(1, sizeof *s + need);
 	if (s == NULL) {
 		gl_fail(err, "out of memory");
 		return NULL;
 	}
-	snprintf(s->path, sizeof s->path, "%s", cfg->database);
-	snprintf(s->wlock, sizeof s->wlock, "%s.wlock", cfg->database);
-	snprintf(s->snapshot, sizeof s->snapshot, "%s", cfg->snapshot);
+	at = s->names;
+	s->path = put_name(&at, cfg->database, tails[0]);
+	s->wlock = put_name(&at, cfg->database, tails[1]);
+	s->lockfile = put_name(&at, cfg->database, tails[2]);
+	s->staged = put_name(&at, cfg->database, tails[3]);
+	s->snapshot = put_name(&at, cfg->snapshot, "");
 	s->base.ops = &lmdb_ops;
 	s->base.where = s->path;
 	s->base.timeout_ms = cfg->lock_timeout_ms;
