@@ -51,9 +51,10 @@
 
 typedef struct lstore {
 	gl_store base;
-	/* The file names, in names[] after the struct: no PATH_MAX arrays,
-	 * here or on the stack, for each is pages that a connection's first
-	 * decision writes (a page fault each in a process just forked). */
+	/* The file names, in names[] after the struct. No PATH_MAX arrays,
+	 * here or on the stack: each would be pages that a connection's
+	 * first decision writes (a page fault each in a process just
+	 * forked). */
 	char *path;     /* the database */
 	char *wlock;    /* PATH.wlock: our writer lock */
 	char *lockfile; /* PATH-lock: LMDB's */

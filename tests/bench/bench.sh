@@ -419,7 +419,6 @@ fi
 #   greylistd's and under 10 ms;
 #   LMDB: at least 0.9x the floor's RCPT/s at 1, 8 and 32 clients and with
 #   one RCPT per connection.
-# target NAME WHAT VALUE BASE-NAME BASE FACTOR: one line, met or NOT met.
 # rounds V B MODE C F: in how many rounds (each on fresh daemons, one
 # after the other) V's RCPT/s reached F times B's in the same round, as
 # "K of N rounds": how far the verdict on the medians stands above the
@@ -437,8 +436,14 @@ rounds() {
 		}
 		END {
 			n = k = 0
+			# a round without a figure for either is left out;
+			# the bar is rounded as target() rounds it
 			for (r in a)
-				if (r in g) { n++; if (a[r] + 0 >= f * g[r]) k++ }
+				if (r in g && a[r] != "" && g[r] != "") {
+					n++
+					if (a[r] + 0 >= sprintf("%.0f", f * g[r]) + 0)
+						k++
+				}
 			if (n) printf "%d of %d rounds", k, n
 		}' "$OUT"
 }
@@ -485,7 +490,11 @@ c1=$(echo "$MX1_CONCS" | awk '{print $1}')
 				END {
 					n = k = 0
 					for (r in a)
-						if (r in g) { n++; if (a[r] + 0 < g[r] + 0 && a[r] + 0 < 10000) k++ }
+						if (r in g && a[r] != "" && g[r] != "") {
+							n++
+							if (a[r] + 0 < g[r] + 0 && a[r] + 0 < 10000)
+								k++
+						}
 					if (n) printf " (in %d of %d rounds)", k, n
 				}' "$OUT")
 			echo "target module p99 at 32 clients: $m us, want below greylistd's ($g us) and 10000 us: $verdict$per"
