@@ -419,33 +419,32 @@ fi
 #   greylistd's and under 10 ms;
 #   LMDB: at least 0.9x the floor's RCPT/s at 1, 8 and 32 clients and with
 #   one RCPT per connection.
-# rounds V B MODE C F: in how many rounds (each on fresh daemons, one
-# after the other) V's RCPT/s reached F times B's in the same round, as
-# "K of N rounds": how far the verdict on the medians stands above the
-# noise of this machine.
-rounds() {
-	awk -v v="$1" -v b="$2" -v m="$3" -v c="$4" -v f="$5" '
+# per_round V B MODE C KEY: V's and B's figure KEY ("V B"), one line per
+# round that has both (the rounds run one after the other, each on fresh
+# daemons).
+per_round() {
+	awk -v v="$1" -v b="$2" -v m="$3" -v c="$4" -v k="$5=" '
 		$2 == "mode=" m && $3 == "clients=" c &&
 		($1 == "variant=" v || $1 == "variant=" b) {
 			r = x = ""
 			for (i = 4; i <= NF; i++) {
 				if (index($i, "run=") == 1) r = substr($i, 5)
-				if (index($i, "rps=") == 1) x = substr($i, 5)
+				if (index($i, k) == 1) x = substr($i, length(k) + 1)
 			}
 			if ($1 == "variant=" v) a[r] = x; else g[r] = x
 		}
 		END {
-			n = k = 0
-			# a round without a figure for either is left out;
-			# the bar is rounded as target() rounds it
 			for (r in a)
-				if (r in g && a[r] != "" && g[r] != "") {
-					n++
-					if (a[r] + 0 >= sprintf("%.0f", f * g[r]) + 0)
-						k++
-				}
-			if (n) printf "%d of %d rounds", k, n
+				if (r in g && a[r] != "" && g[r] != "") print a[r], g[r]
 		}' "$OUT"
+}
+# in_rounds F COND: " (in K of N rounds)" for per_round's lines on
+# standard input, K those for which the awk expression COND holds ($1 is
+# V's figure, $2 B's, f is F); nothing when there was no round. How far
+# the verdict on the medians stands above the noise of this machine.
+in_rounds() {
+	awk -v f="$1" "{ n++; if ($2) k++ }
+		END { if (n) printf \" (in %d of %d rounds)\", k, n }"
 }
 # target WHO WHAT RCPT/S BASE BASE_RCPT/S FACTOR [MODE CLIENTS]: one
 # line, met or NOT met on the medians; with MODE and CLIENTS, in how
@@ -458,9 +457,10 @@ target() {
 	else
 		need=$(awk -v b="$5" -v f="$6" 'BEGIN{ printf "%.0f", b * f }')
 		verdict=met; [ "$3" -ge "$need" ] || verdict="NOT met"
+		# the bar rounded as need is
 		per=""
-		[ -n "${8:-}" ] && per=$(rounds "$1" "$4" "$7" "$8" "$6") &&
-			[ -n "$per" ] && per=" (in $per)"
+		[ -n "${8:-}" ] && per=$(per_round "$1" "$4" "$7" "$8" rps |
+			in_rounds "$6" '$1 + 0 >= sprintf("%.0f", f * $2) + 0')
 		echo "target $1 $2: $3 RCPT/s, want ${6}x $4 ($need): $verdict$per"
 	fi
 }
@@ -477,26 +477,8 @@ c1=$(echo "$MX1_CONCS" | awk '{print $1}')
 		m=$(med module "$PMODE" 32 p99_us); g=$(med greylistd "$PMODE" 32 p99_us)
 		if [ -n "$m" ] && [ -n "$g" ]; then
 			verdict=met; [ "$m" -lt "$g" ] && [ "$m" -lt 10000 ] || verdict="NOT met"
-			per=$(awk -v m="$PMODE" '
-				$2 == "mode=" m && $3 == "clients=32" &&
-				($1 == "variant=module" || $1 == "variant=greylistd") {
-					r = x = ""
-					for (i = 4; i <= NF; i++) {
-						if (index($i, "run=") == 1) r = substr($i, 5)
-						if (index($i, "p99_us=") == 1) x = substr($i, 8)
-					}
-					if ($1 == "variant=module") a[r] = x; else g[r] = x
-				}
-				END {
-					n = k = 0
-					for (r in a)
-						if (r in g && a[r] != "" && g[r] != "") {
-							n++
-							if (a[r] + 0 < g[r] + 0 && a[r] + 0 < 10000)
-								k++
-						}
-					if (n) printf " (in %d of %d rounds)", k, n
-				}' "$OUT")
+			per=$(per_round module greylistd "$PMODE" 32 p99_us |
+				in_rounds "" '$1 + 0 < $2 + 0 && $1 + 0 < 10000')
 			echo "target module p99 at 32 clients: $m us, want below greylistd's ($g us) and 10000 us: $verdict$per"
 		elif [ -n "$m" ]; then
 			echo "target module p99 at 32 clients: not measured: no figure for greylistd in this run"
